@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: MIT
+# Per-area ctest registrations beyond the globbed doctest executables (interop scripts, end-to-end tool tests,
+# compile-fail checks). Each area keeps its own file; a missing file is skipped.
+include(${CMAKE_CURRENT_SOURCE_DIR}/statistics.cmake OPTIONAL)
+include(${CMAKE_CURRENT_SOURCE_DIR}/fits.cmake OPTIONAL)
+include(${CMAKE_CURRENT_SOURCE_DIR}/cli.cmake OPTIONAL)
+include(${CMAKE_CURRENT_SOURCE_DIR}/compile_fail.cmake OPTIONAL)
+include(${CMAKE_CURRENT_SOURCE_DIR}/dcr.cmake OPTIONAL)
+include(${CMAKE_CURRENT_SOURCE_DIR}/stack.cmake OPTIONAL)
