@@ -61,9 +61,7 @@ public:
     /// Uniform in [a, b).
     double uniform(double a, double b) noexcept { return a + (b - a) * uniform(); }
     /// Uniform integer in [lo, hi] (inclusive; hi >= lo).
-    int integer(int lo, int hi) noexcept {
-        return lo + int(next() % std::uint64_t(std::int64_t(hi) - lo + 1));
-    }
+    int integer(int lo, int hi) noexcept { return lo + int(next() % std::uint64_t(std::int64_t(hi) - lo + 1)); }
     /// Standard normal deviate (Marsaglia's polar method).
     double normal() noexcept {
         if (m_has_spare) {
@@ -87,30 +85,30 @@ public:
 /// Fluxes are in the reference photometric system (zero point `zp_ref`); exposure k records them in ADU,
 /// multiplied by 10^(0.4 (zp_k - zp_ref)).
 struct Config {
-    int n_exposures = 12;              ///< number of exposures (>= 1)
-    Extent2I size{1024, 1024};         ///< dimensions of every exposure
-    Point2I origin{0, 0};              ///< nominal xy0; exposure k sits at origin + offset_k
-    int max_offset = 8;                ///< offsets are uniform in [-max_offset, max_offset] on each axis
-    std::uint64_t seed = 20260601;     ///< everything follows from this
-    double sky = 1000.0;               ///< mean sky level per pixel (reference units)
-    double gradient = 0.12;            ///< fractional sky change across the patch
-    double read_noise = 6.0;           ///< ADU, added in quadrature
-    double gain = 1.0;                 ///< electrons per ADU (Poisson variance = signal / gain)
-    double zp_ref = 27.0;              ///< zero point of the reference (coadd) system
-    double zp_scatter = 0.12;          ///< exposure zero points are zp_ref + uniform(-1, 1) * zp_scatter
-    double seeing_min = 1.3;           ///< smallest PSF core sigma (pixels)
-    double seeing_max = 2.3;           ///< largest PSF core sigma (pixels)
-    int n_stars = 400;                 ///< stars in the patch (scaled by its area / 1024^2 is up to the caller)
-    int n_galaxies = 80;               ///< galaxies in the patch
-    int n_saturated = 3;               ///< very bright stars that saturate in the better-seeing exposures
-    double saturation = 45000.0;       ///< ADU; pixels above are clamped, flagged SAT and bleed along columns
-    int n_cosmic_rays = 150;           ///< cosmic-ray tracks per exposure
-    int cr_flag_period = 2;            ///< CR hits are flagged in exposures k with k % period == 0 (0: never)
-    int satellite_exposure = 1;        ///< the exposure crossed by an unflagged satellite trail (-1: none)
-    double satellite_amplitude = 900.0;///< trail peak above sky, ADU
-    double satellite_width = 1.3;      ///< trail Gaussian sigma, pixels
-    int n_bad_columns = 2;             ///< BAD columns per exposure (fixed detector columns, value 0)
-    int threads = 0;                   ///< exposures generated in parallel (0: hardware concurrency)
+    int n_exposures = 12;               ///< number of exposures (>= 1)
+    Extent2I size{1024, 1024};          ///< dimensions of every exposure
+    Point2I origin{0, 0};               ///< nominal xy0; exposure k sits at origin + offset_k
+    int max_offset = 8;                 ///< offsets are uniform in [-max_offset, max_offset] on each axis
+    std::uint64_t seed = 20260601;      ///< everything follows from this
+    double sky = 1000.0;                ///< mean sky level per pixel (reference units)
+    double gradient = 0.12;             ///< fractional sky change across the patch
+    double read_noise = 6.0;            ///< ADU, added in quadrature
+    double gain = 1.0;                  ///< electrons per ADU (Poisson variance = signal / gain)
+    double zp_ref = 27.0;               ///< zero point of the reference (coadd) system
+    double zp_scatter = 0.12;           ///< exposure zero points are zp_ref + uniform(-1, 1) * zp_scatter
+    double seeing_min = 1.3;            ///< smallest PSF core sigma (pixels)
+    double seeing_max = 2.3;            ///< largest PSF core sigma (pixels)
+    int n_stars = 400;                  ///< stars in the patch (scaled by its area / 1024^2 is up to the caller)
+    int n_galaxies = 80;                ///< galaxies in the patch
+    int n_saturated = 3;                ///< very bright stars that saturate in the better-seeing exposures
+    double saturation = 45000.0;        ///< ADU; pixels above are clamped, flagged SAT and bleed along columns
+    int n_cosmic_rays = 150;            ///< cosmic-ray tracks per exposure
+    int cr_flag_period = 2;             ///< CR hits are flagged in exposures k with k % period == 0 (0: never)
+    int satellite_exposure = 1;         ///< the exposure crossed by an unflagged satellite trail (-1: none)
+    double satellite_amplitude = 900.0; ///< trail peak above sky, ADU
+    double satellite_width = 1.3;       ///< trail Gaussian sigma, pixels
+    int n_bad_columns = 2;              ///< BAD columns per exposure (fixed detector columns, value 0)
+    int threads = 0;                    ///< exposures generated in parallel (0: hardware concurrency)
 
     /// @throws InvalidParameterError naming the first value out of its domain.
     void validate() const {
@@ -134,14 +132,14 @@ struct Config {
 
 /// One generated exposure, in ADU, with everything needed to calibrate it and to check what a coadd did.
 struct Exposure {
-    MaskedImage<float> image;       ///< image, mask (BAD, SAT, CR planes of the shared registry), variance
-    double zero_point = 0;          ///< magnitude zero point (what a MAGZERO header keyword would hold)
-    double scale = 1;               ///< factor to the reference system: 10^(-0.4 (zero_point - zp_ref))
-    double seeing = 0;              ///< PSF core sigma, pixels
-    Extent2I offset{};              ///< xy0 - Config::origin
-    bool cr_flagged = false;        ///< whether this exposure's cosmic rays carry the CR plane
-    std::vector<Point2I> cosmic_rays; ///< every pixel hit by a cosmic ray (parent coordinates)
-    std::vector<int> bad_columns;   ///< parent x of the BAD columns
+    MaskedImage<float> image;          ///< image, mask (BAD, SAT, CR planes of the shared registry), variance
+    double zero_point = 0;             ///< magnitude zero point (what a MAGZERO header keyword would hold)
+    double scale = 1;                  ///< factor to the reference system: 10^(-0.4 (zero_point - zp_ref))
+    double seeing = 0;                 ///< PSF core sigma, pixels
+    Extent2I offset{};                 ///< xy0 - Config::origin
+    bool cr_flagged = false;           ///< whether this exposure's cosmic rays carry the CR plane
+    std::vector<Point2I> cosmic_rays;  ///< every pixel hit by a cosmic ray (parent coordinates)
+    std::vector<int> bad_columns;      ///< parent x of the BAD columns
     std::int64_t saturated_pixels = 0; ///< pixels flagged SAT
 };
 
@@ -149,8 +147,8 @@ struct Exposure {
 struct Trail {
     int exposure = -1;
     Point2D p0{}, p1{};
-    double width = 0;               ///< Gaussian sigma, pixels
-    double amplitude = 0;           ///< peak above the sky, ADU
+    double width = 0;     ///< Gaussian sigma, pixels
+    double amplitude = 0; ///< peak above the sky, ADU
     /// Perpendicular distance of parent point (x, y) from the trail's line.
     [[nodiscard]] double distance(double x, double y) const noexcept {
         double const dx = p1.x - p0.x, dy = p1.y - p0.y;
@@ -160,9 +158,9 @@ struct Trail {
 
 /// Noiseless truth over the union of the exposures' bboxes, in reference units.
 struct Truth {
-    Box2I bbox{};                   ///< union of all exposure bboxes
-    Image<float> background;        ///< sky + gradient
-    Image<float> sources;           ///< stars and galaxies through the median-seeing PSF (no sky)
+    Box2I bbox{};                         ///< union of all exposure bboxes
+    Image<float> background;              ///< sky + gradient
+    Image<float> sources;                 ///< stars and galaxies through the median-seeing PSF (no sky)
     std::vector<Point2D> saturated_stars; ///< centres of the stars bright enough to saturate
     std::optional<Trail> trail;
     double zp_ref = 0;
@@ -184,9 +182,9 @@ struct Dataset {
 namespace detail {
 
 struct Source {
-    double x, y;                    // parent position
-    double flux;                    // total flux, reference units
-    double sxx, syy, sxy;           // intrinsic covariance (0 for stars), pixels^2
+    double x, y;          // parent position
+    double flux;          // total flux, reference units
+    double sxx, syy, sxy; // intrinsic covariance (0 for stars), pixels^2
 };
 /// Mixture-of-Gaussians approximation of an exponential disk: weights and variances in units of r_e^2.
 inline constexpr double disk_w[3] = {0.30, 0.50, 0.20};
@@ -245,7 +243,9 @@ inline Scene make_scene(Config const& c, Box2I patch) {
     sc.grad_sin = std::sin(ang);
     sc.centre = patch.center();
     sc.extent = std::max(patch.width(), patch.height());
-    auto pos = [&] { return Point2D{rng.uniform(patch.min_x(), patch.end_x()), rng.uniform(patch.min_y(), patch.end_y())}; };
+    auto pos = [&] {
+        return Point2D{rng.uniform(patch.min_x(), patch.end_x()), rng.uniform(patch.min_y(), patch.end_y())};
+    };
     // Stars: a power law in flux (N(>F) ~ F^-0.8) between 300 and 3e5 reference units.
     for (int i = 0; i < c.n_stars; ++i) {
         auto p = pos();
@@ -270,13 +270,15 @@ inline Scene make_scene(Config const& c, Box2I patch) {
         double const a2 = re * re, b2 = re * re * q * q;
         double const ct = std::cos(th), st = std::sin(th);
         double const f = 2000.0 * std::pow(50.0, rng.uniform());
-        sc.sources.push_back({p.x, p.y, f, a2 * ct * ct + b2 * st * st, a2 * st * st + b2 * ct * ct, (a2 - b2) * ct * st});
+        sc.sources.push_back(
+            {p.x, p.y, f, a2 * ct * ct + b2 * st * st, a2 * st * st + b2 * ct * ct, (a2 - b2) * ct * st});
     }
     return sc;
 }
 
 /// Generate exposure k (independent random stream per exposure, so threads do not change the result).
-inline void make_exposure(Config const& c, Scene const& sc, int k, Box2I bbox, Exposure& e, std::optional<Trail>& trail) {
+inline void make_exposure(Config const& c, Scene const& sc, int k, Box2I bbox, Exposure& e,
+                          std::optional<Trail>& trail) {
     Random rng(c.seed, 1000 + std::uint64_t(k));
     e.offset = bbox.min() - c.origin;
     e.zero_point = c.zp_ref + rng.uniform(-1.0, 1.0) * c.zp_scatter;
@@ -314,7 +316,8 @@ inline void make_exposure(Config const& c, Scene const& sc, int k, Box2I bbox, E
             auto row = img.row(y);
             for (int x = 0; x < bbox.width(); ++x) {
                 double const d = tr.distance(bbox.min_x() + x, bbox.min_y() + y);
-                if (d < reach) row[std::size_t(x)] += float(tr.amplitude * std::exp(-0.5 * d * d / (tr.width * tr.width)));
+                if (d < reach)
+                    row[std::size_t(x)] += float(tr.amplitude * std::exp(-0.5 * d * d / (tr.width * tr.width)));
             }
         }
         trail = tr;
