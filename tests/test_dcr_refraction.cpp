@@ -64,7 +64,8 @@ TEST_CASE("default weather and NaN substitution") {
     double const expect = 3.1031785743142e-4;
     CHECK(refraction(400.0, 30.0 * deg, mk) == doctest::Approx(expect).epsilon(1e-10));
     // each NaN field alone is replaced by its default (upstream would propagate the NaN)
-    CHECK(refraction(400.0, 30.0 * deg, mk, Weather{qnan, d.pressure_pa, 40.0}) == doctest::Approx(expect).epsilon(1e-10));
+    CHECK(refraction(400.0, 30.0 * deg, mk, Weather{qnan, d.pressure_pa, 40.0}) ==
+          doctest::Approx(expect).epsilon(1e-10));
     CHECK(refraction(400.0, 30.0 * deg, mk, Weather{d.temperature_c, qnan, 40.0}) ==
           doctest::Approx(expect).epsilon(1e-10));
     CHECK(refraction(400.0, 30.0 * deg, mk, Weather{d.temperature_c, d.pressure_pa, qnan}) ==

@@ -100,8 +100,8 @@ inline void check_weather(Weather const& w) {
 inline void check_wavelength(double lambda_nm, char const* what) {
     if (!(lambda_nm >= refraction_min_wavelength_nm && lambda_nm <= refraction_max_wavelength_nm))
         throw InvalidParameterError(detail::msg("refraction: ", what, " ", lambda_nm,
-                                                " nm is outside the valid range [", refraction_min_wavelength_nm,
-                                                ", ", refraction_max_wavelength_nm, "] nm"));
+                                                " nm is outside the valid range [", refraction_min_wavelength_nm, ", ",
+                                                refraction_max_wavelength_nm, "] nm"));
 }
 
 } // namespace detail
@@ -129,8 +129,7 @@ inline void check_wavelength(double lambda_nm, char const* what) {
         throw InvalidParameterError(detail::msg("refraction: site latitude ", site.latitude_deg, " deg and height ",
                                                 site.height_m, " m must be finite"));
     if (!(elevation_rad > 0 && elevation_rad <= std::numbers::pi / 2))
-        throw InvalidParameterError(
-            detail::msg("refraction: elevation ", elevation_rad, " rad is outside (0, pi/2]"));
+        throw InvalidParameterError(detail::msg("refraction: elevation ", elevation_rad, " rad is outside (0, pi/2]"));
     weather = resolved_weather(weather, site.height_m);
     double const n1 = refractivity(lambda_nm, weather);
     double const beta = 4.5908e-6 * (weather.temperature_c + 273.15);

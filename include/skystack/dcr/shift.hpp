@@ -77,10 +77,18 @@ template <int NX>
 inline void shift_row_dispatch_y(int ny, float* out, std::array<float const*, 4> const& rows,
                                  std::array<std::array<float, 4>, 4> const& w, int lo, int hi) noexcept {
     switch (ny) {
-    case 1: shift_row_kernel<NX, 1>(out, rows, w, lo, hi); break;
-    case 2: shift_row_kernel<NX, 2>(out, rows, w, lo, hi); break;
-    case 3: shift_row_kernel<NX, 3>(out, rows, w, lo, hi); break;
-    default: shift_row_kernel<NX, 4>(out, rows, w, lo, hi); break;
+    case 1:
+        shift_row_kernel<NX, 1>(out, rows, w, lo, hi);
+        break;
+    case 2:
+        shift_row_kernel<NX, 2>(out, rows, w, lo, hi);
+        break;
+    case 3:
+        shift_row_kernel<NX, 3>(out, rows, w, lo, hi);
+        break;
+    default:
+        shift_row_kernel<NX, 4>(out, rows, w, lo, hi);
+        break;
     }
 }
 
@@ -160,8 +168,8 @@ inline void shift_add(ImageView<float const> in, ImageView<float> out, Extent2D 
         throw InvalidParameterError(detail::msg("shift_add: shift ", d, " is not finite"));
     bool const cubic = !spline.empty();
     if (cubic && spline.bbox() != in.bbox())
-        throw LengthError(detail::msg("shift_add: spline coefficients ", spline.bbox(), " do not match image ",
-                                      in.bbox()));
+        throw LengthError(
+            detail::msg("shift_add: spline coefficients ", spline.bbox(), " do not match image ", in.bbox()));
     if (in.empty() || out.empty() || weight == 0.0f) return;
     // local source position of out-local (c, r): c + (out.x0 − in.x0) − dx
     double const sx = double(out.xy0().x - in.xy0().x) - d.x;
@@ -201,9 +209,15 @@ inline void shift_add(ImageView<float const> in, ImageView<float> out, Extent2D 
         };
         edge(0, lo);
         switch (tx.n) {
-        case 1: detail::shift_row_dispatch_y<1>(ny, o, rows, w, lo, hi); break;
-        case 2: detail::shift_row_dispatch_y<2>(ny, o, rows, w, lo, hi); break;
-        default: detail::shift_row_dispatch_y<4>(ny, o, rows, w, lo, hi); break;
+        case 1:
+            detail::shift_row_dispatch_y<1>(ny, o, rows, w, lo, hi);
+            break;
+        case 2:
+            detail::shift_row_dispatch_y<2>(ny, o, rows, w, lo, hi);
+            break;
+        default:
+            detail::shift_row_dispatch_y<4>(ny, o, rows, w, lo, hi);
+            break;
         }
         edge(hi, ow);
     }
