@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+// RAII ownership of a cfitsio `fitsfile*` and the translation of cfitsio status codes into FitsError.
+#pragma once
+
+#include <skystack/error.hpp>
+
+#include <fitsio.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+
+namespace skystack::detail {
+
+/// cfitsio's text for `status` plus its error-message stack (which is then cleared).
+inline std::string cfitsio_message(int status) {
+    char text[FLEN_STATUS] = {};
+    fits_get_errstatus(status, text);
+    std::string out = text;
+    char line[FLEN_ERRMSG] = {};
+    std::string stack;
+    while (fits_read_errmsg(line) != 0) {
+        if (!stack.empty()) stack += " | ";
+        stack += line;
+    }
+    if (!stack.empty()) out += " [" + stack + "]";
+    return out;
+}
+
+/// Throw FitsError: "<what> (file '<file>', HDU <hdu>): cfitsio status <s>: <message>".
+/// @param hdu 0-based HDU index (0 = primary), or -1 when unknown; FitsError::hdu() holds it 1-based (0 unknown).
+[[noreturn]] inline void throw_fits(std::string const& what, std::string const& file, int hdu, int status) {
+    std::string m = what + " (file '" + file + "'";
+    if (hdu >= 0) m += ", HDU " + std::to_string(hdu);
+    m += ")";
+    if (status != 0) m += ": cfitsio status " + std::to_string(status) + ": " + cfitsio_message(status);
+    throw FitsError(m, file, hdu + 1, status);
+}
+
+/// An open cfitsio file; closes it on destruction. Move-only.
+class FitsHandle {
+    struct Memory {
+        void* data = nullptr;
+        std::size_t size = 0;
+    };
+    fitsfile* m_f = nullptr;
+    std::string m_name;
+    std::unique_ptr<Memory> m_mem; // cfitsio keeps pointers to these two fields while the file is open
+
+    FitsHandle(fitsfile* f, std::string name, std::unique_ptr<Memory> mem = {})
+        : m_f(f), m_name(std::move(name)), m_mem(std::move(mem)) {}
+
+public:
+    FitsHandle(FitsHandle&& o) noexcept
+        : m_f(std::exchange(o.m_f, nullptr)), m_name(std::move(o.m_name)), m_mem(std::move(o.m_mem)) {}
+    FitsHandle& operator=(FitsHandle&& o) noexcept {
+        if (this != &o) {
+            close_quietly();
+            m_f = std::exchange(o.m_f, nullptr);
+            m_name = std::move(o.m_name);
+            m_mem = std::move(o.m_mem);
+        }
+        return *this;
+    }
+    ~FitsHandle() { close_quietly(); }
+
+    /// Open an existing file read-only. The name is taken literally (no cfitsio extended-filename syntax).
+    static FitsHandle open_read(std::filesystem::path const& path) {
+        std::string const name = path.string();
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(path, ec))
+            throw_fits("cannot open FITS file for reading: no such regular file", name, -1, 0);
+        fitsfile* f = nullptr;
+        int status = 0;
+        if (fits_open_diskfile(&f, name.c_str(), READONLY, &status)) {
+            if (f) {
+                int s2 = 0;
+                fits_close_file(f, &s2);
+            }
+            throw_fits("cannot open FITS file for reading", name, -1, status);
+        }
+        return FitsHandle(f, name);
+    }
+
+    /// Open a FITS file held in memory, read-only. The bytes must outlive the handle; cfitsio does not write to
+    /// them in read-only mode.
+    static FitsHandle open_memory(std::span<std::byte const> bytes, std::string name) {
+        auto mem = std::make_unique<Memory>();
+        mem->data = const_cast<std::byte*>(bytes.data()); // NOLINT: READONLY, never written
+        mem->size = bytes.size();
+        if (bytes.empty()) throw_fits("cannot open FITS data: the buffer is empty", name, -1, 0);
+        fitsfile* f = nullptr;
+        int status = 0;
+        if (fits_open_memfile(&f, name.c_str(), READONLY, &mem->data, &mem->size, 0, nullptr, &status)) {
+            if (f) {
+                int s2 = 0;
+                fits_close_file(f, &s2);
+            }
+            throw_fits("cannot open FITS data in memory", name, -1, status);
+        }
+        return FitsHandle(f, std::move(name), std::move(mem));
+    }
+
+    /// Create a new file (which must not exist). The name is taken literally.
+    static FitsHandle create(std::filesystem::path const& path) {
+        std::string const name = path.string();
+        fitsfile* f = nullptr;
+        int status = 0;
+        if (fits_create_diskfile(&f, name.c_str(), &status)) {
+            if (f) {
+                int s2 = 0;
+                fits_close_file(f, &s2);
+            }
+            throw_fits("cannot create FITS file", name, -1, status);
+        }
+        return FitsHandle(f, name);
+    }
+
+    [[nodiscard]] fitsfile* get() const noexcept { return m_f; }
+    [[nodiscard]] std::string const& name() const noexcept { return m_name; }
+    [[nodiscard]] bool in_memory() const noexcept { return m_mem != nullptr; }
+    /// Size in bytes of the underlying data (file or buffer).
+    [[nodiscard]] std::size_t byte_size() const {
+        if (m_mem) return m_mem->size;
+        std::error_code ec;
+        auto s = std::filesystem::file_size(m_name, ec);
+        return ec ? std::size_t(-1) : std::size_t(s);
+    }
+
+    /// 0-based index of the current HDU.
+    [[nodiscard]] int current_hdu() const noexcept {
+        int n = 0;
+        fits_get_hdu_num(m_f, &n);
+        return n - 1;
+    }
+    /// Number of HDUs in the file. @throws FitsError
+    [[nodiscard]] int num_hdus() const {
+        int n = 0, status = 0;
+        if (fits_get_num_hdus(m_f, &n, &status)) fail("cannot count HDUs", status);
+        return n;
+    }
+    /// Move to 0-based HDU `hdu`. @throws FitsError (e.g. past the last HDU)
+    void move_to(int hdu) {
+        int status = 0, type = 0;
+        if (hdu < 0) throw_fits("invalid HDU index " + std::to_string(hdu), m_name, -1, 0);
+        if (fits_movabs_hdu(m_f, hdu + 1, &type, &status))
+            throw_fits("cannot move to HDU " + std::to_string(hdu), m_name, hdu, status);
+    }
+    /// Throw FitsError for a failed cfitsio call on the current HDU.
+    [[noreturn]] void fail(std::string const& what, int status) const { throw_fits(what, m_name, current_hdu(), status); }
+    /// Throw when status != 0.
+    void check(int status, char const* what) const {
+        if (status != 0) fail(what, status);
+    }
+
+    /// Close, reporting errors (flushing a written file can fail). @throws FitsError
+    void close() {
+        if (!m_f) return;
+        int status = 0;
+        fits_close_file(std::exchange(m_f, nullptr), &status);
+        if (status != 0) throw_fits("cannot close FITS file", m_name, -1, status);
+    }
+
+private:
+    void close_quietly() noexcept {
+        if (m_f) {
+            int status = 0;
+            fits_close_file(std::exchange(m_f, nullptr), &status);
+            if (status != 0) fits_clear_errmsg();
+        }
+    }
+};
+
+} // namespace skystack::detail

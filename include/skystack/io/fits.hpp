@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: MIT
+// FITS I/O in afw's layout (cfitsio): Image<T>, Mask and MaskedImage<T>, headers, tile compression, atomic writes.
+#pragma once
+
+#if !defined(SKYSTACK_HAS_CFITSIO) || !SKYSTACK_HAS_CFITSIO
+#error "skystack/io/fits.hpp needs cfitsio: configure with SKYSTACK_WITH_CFITSIO=ON (defines SKYSTACK_HAS_CFITSIO=1)"
+#endif
+
+#include <skystack/detail/cfitsio_handle.hpp>
+#include <skystack/detail/cfitsio_header.hpp>
+#include <skystack/error.hpp>
+#include <skystack/geom/box.hpp>
+#include <skystack/image.hpp>
+#include <skystack/io/fits_header.hpp>
+#include <skystack/mask.hpp>
+#include <skystack/mask_planes.hpp>
+#include <skystack/masked_image.hpp>
+#include <skystack/pixel_traits.hpp>
+
+#include <fitsio.h>
+
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace skystack::fits {
+
+/// Tile-compression algorithm for written pixel HDUs (cfitsio tile compression; files stay readable by astropy,
+/// ds9 and afw).
+enum class Compression {
+    none, ///< plain FITS images
+    gzip, ///< GZIP_2 (byte-shuffled gzip), lossless for every pixel type
+    rice, ///< RICE_1 for integer planes (lossless); floating planes use GZIP_2 unless quantized
+};
+
+/// How to write. Aggregate: `fits::write(path, mi, {.compression = fits::Compression::gzip, .overwrite = true})`.
+struct WriteOptions {
+    /// Compression of pixel HDUs (the empty primary HDU is never compressed).
+    Compression compression = Compression::none;
+    /// > 0: floating-point planes are quantized (lossy) with RICE_1 + SUBTRACTIVE_DITHER_2, `quantize_level` steps
+    /// per noise sigma (cfitsio's q; 16 is the lsst.images preset); integer planes stay lossless. 0: lossless.
+    /// Requires compression != none.
+    float quantize_level = 0.0f;
+    /// Dither seed for quantization, 1..10000 (fixed by default so output is reproducible).
+    int dither_seed = 1;
+    /// Tile shape (columns, rows); {0, 0} = cfitsio's default (one image row per tile).
+    std::array<long, 2> tile{0, 0};
+    /// User metadata: written to the primary HDU (masked images, compressed images) or the image HDU. Cards that
+    /// skystack manages (structural, EXTNAME/EXTTYPE/INHERIT, the xy0 "A" WCS, MP_*) are ignored.
+    Header header{};
+    /// Replace an existing file (atomically). When false, an existing file is an IoError.
+    bool overwrite = false;
+    /// fsync the new file before renaming it into place (durable across power loss, slower).
+    bool sync = false;
+};
+
+/// How to read.
+struct ReadOptions {
+    /// 0-based HDU index (0 = primary) of the image; -1 picks it: the primary HDU when it has pixels, else the HDU
+    /// named IMAGE (MASK for read_mask), else the first extension. For masked images a given hdu is the IMAGE HDU
+    /// and the mask and variance are the next two.
+    int hdu = -1;
+    /// Region to read, in parent coordinates (xy0 included); empty = the whole image. Only this region is read.
+    Box2I bbox{};
+    /// Registry the mask is conformed to (planes named in the file are added to it, bits permuted);
+    /// null = MaskPlanes::shared_default().
+    std::shared_ptr<MaskPlanes> planes{};
+    /// When not null, receives the metadata: the primary header for masked images and images stored after an empty
+    /// primary, the image HDU's header (merged with the primary when INHERIT = T) otherwise; structural cards and
+    /// the xy0 / MP_ cards consumed by the reader are removed.
+    Header* metadata = nullptr;
+};
+
+/// What an image HDU holds, without reading its pixels.
+struct ImageInfo {
+    int hdu = 0;             ///< 0-based HDU index
+    Box2I bbox{};            ///< parent bbox (xy0 from the "A" pseudo-WCS)
+    int bitpix = 0;          ///< equivalent BITPIX (BZERO folded in: 20 = uint16, 40 = uint32, 80 = uint64)
+    bool compressed = false; ///< tile-compressed HDU
+    std::string extname{};   ///< EXTNAME, empty when absent
+};
+
+namespace detail {
+
+using skystack::detail::FitsHandle;
+using skystack::detail::throw_fits;
+
+/// cfitsio datatype and image-type codes of a pixel type.
+template <class T> struct cfitsio_type;
+#define SKYSTACK_FITS_TYPE(T, dt, it)                                                                                  \
+    template <> struct cfitsio_type<T> {                                                                               \
+        static constexpr int datatype = dt;                                                                            \
+        static constexpr int imgtype = it;                                                                             \
+    }
+SKYSTACK_FITS_TYPE(std::uint8_t, TBYTE, BYTE_IMG);
+SKYSTACK_FITS_TYPE(std::int8_t, TSBYTE, SBYTE_IMG);
+SKYSTACK_FITS_TYPE(std::int16_t, TSHORT, SHORT_IMG);
+SKYSTACK_FITS_TYPE(std::uint16_t, TUSHORT, USHORT_IMG);
+SKYSTACK_FITS_TYPE(std::int32_t, TINT, LONG_IMG);
+SKYSTACK_FITS_TYPE(std::uint32_t, TUINT, ULONG_IMG);
+SKYSTACK_FITS_TYPE(std::int64_t, TLONGLONG, LONGLONG_IMG);
+SKYSTACK_FITS_TYPE(std::uint64_t, TULONGLONG, ULONGLONG_IMG);
+SKYSTACK_FITS_TYPE(float, TFLOAT, FLOAT_IMG);
+SKYSTACK_FITS_TYPE(double, TDOUBLE, DOUBLE_IMG);
+#undef SKYSTACK_FITS_TYPE
+static_assert(sizeof(int) == 4 && sizeof(long long) == 8);
+
+template <class T>
+concept FitsPixel = requires { cfitsio_type<std::remove_cv_t<T>>::datatype; };
+
+// ---------------------------------------------------------------------------------------------------------- reading
+
+/// Geometry of the current HDU's image. @throws FitsError when it is not a 2-D image.
+inline ImageInfo current_image_info(FitsHandle const& h) {
+    fitsfile* f = h.get();
+    int status = 0, hdutype = 0;
+    ImageInfo info;
+    info.hdu = h.current_hdu();
+    if (fits_get_hdu_type(f, &hdutype, &status)) h.fail("cannot read the HDU type", status);
+    if (hdutype != IMAGE_HDU)
+        h.fail(hdutype == BINARY_TBL ? "HDU is a binary table, not an image" : "HDU is an ASCII table, not an image",
+               0);
+    int bitpix = 0, naxis = 0;
+    long long naxes[9] = {};
+    if (fits_get_img_paramll(f, 9, &bitpix, &naxis, naxes, &status)) h.fail("cannot read the image size", status);
+    if (fits_get_img_equivtype(f, &info.bitpix, &status)) h.fail("cannot read the image type", status);
+    info.compressed = fits_is_compressed_image(f, &status) != 0;
+    status = 0;
+    if (naxis == 0) h.fail("HDU has no image data (NAXIS = 0)", 0);
+    if (naxis < 2 || naxis > 9) h.fail("expected a 2-D image, found NAXIS = " + std::to_string(naxis), 0);
+    for (int i = 2; i < naxis; ++i)
+        if (naxes[i] != 1)
+            h.fail("expected a 2-D image, found NAXIS" + std::to_string(i + 1) + " = " + std::to_string(naxes[i]), 0);
+    if (naxes[0] <= 0 || naxes[1] <= 0 || naxes[0] > std::numeric_limits<int>::max() ||
+        naxes[1] > std::numeric_limits<int>::max())
+        h.fail("invalid image size " + std::to_string(naxes[0]) + " x " + std::to_string(naxes[1]), 0);
+    // Uncompressed (or table) data must lie inside the file: catch truncation before allocating.
+    long long headstart = 0, datastart = 0, dataend = 0;
+    if (fits_get_hduaddrll(f, &headstart, &datastart, &dataend, &status)) h.fail("cannot locate the HDU", status);
+    std::size_t const size = h.byte_size();
+    long long const need = info.compressed ? dataend : datastart + naxes[0] * naxes[1] * (std::abs(bitpix) / 8);
+    if (size != std::size_t(-1) && need > (long long)(size))
+        h.fail("file is truncated: HDU data needs " + std::to_string(need) + " bytes but the file has " +
+                   std::to_string(size),
+               0);
+    Header const cards = skystack::detail::read_cards(h);
+    Point2I const xy0 = skystack::detail::xy0_from_cards(cards, h);
+    info.bbox = Box2I::from_min_size(xy0, {int(naxes[0]), int(naxes[1])});
+    if (auto const* c = cards.find("EXTNAME"); c && std::holds_alternative<std::string>(c->value))
+        info.extname = std::get<std::string>(c->value);
+    return info;
+}
+
+/// EXTNAME of every HDU (empty when absent).
+inline std::vector<std::string> extnames(FitsHandle& h) {
+    int const n = h.num_hdus();
+    std::vector<std::string> out(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        h.move_to(i);
+        char v[FLEN_VALUE] = {};
+        int status = 0;
+        if (fits_read_key(h.get(), TSTRING, "EXTNAME", v, nullptr, &status) == 0) out[std::size_t(i)] = v;
+        else fits_clear_errmsg();
+    }
+    return out;
+}
+
+inline bool primary_has_pixels(FitsHandle& h) {
+    h.move_to(0);
+    int status = 0, naxis = 0;
+    if (fits_get_img_dim(h.get(), &naxis, &status)) h.fail("cannot read NAXIS", status);
+    return naxis > 0;
+}
+
+/// The HDU to read when the caller did not say: primary with pixels, else the one named `name`, else HDU 1.
+inline int pick_hdu(FitsHandle& h, int requested, char const* name) {
+    if (requested >= 0) return requested;
+    if (primary_has_pixels(h)) return 0;
+    auto const names = extnames(h);
+    for (std::size_t i = 1; i < names.size(); ++i)
+        if (fits::detail::iequals(names[i], name)) return int(i);
+    if (names.size() < 2) throw_fits("file has no image data (empty primary HDU, no extension)", h.name(), 0, 0);
+    return 1;
+}
+
+/// Resolve the region to read (local, 0-based in the file) from a parent bbox. @throws LengthError
+inline Box2I local_region(ImageInfo const& info, Box2I want, std::string const& file) {
+    if (want.empty()) return Box2I::from_min_size({0, 0}, info.bbox.dimensions());
+    if (!info.bbox.contains(want))
+        throw LengthError(skystack::detail::msg("requested bbox ", want, " is not inside the image bbox ", info.bbox,
+                                                " of HDU ", info.hdu, " in '", file, "'"));
+    return want.shifted_by(-info.bbox.min().as_extent());
+}
+
+/// Read `region` (0-based file pixels) of the current HDU into `out` (same size) as cfitsio datatype `dt`.
+template <class T> void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, ImageView<T> out, int dt) {
+    fitsfile* f = h.get();
+    int status = 0, anynul = 0;
+    T nul{};
+    if constexpr (std::is_floating_point_v<T>) nul = std::numeric_limits<T>::quiet_NaN();
+    void* nulp = std::is_floating_point_v<T> ? static_cast<void*>(&nul) : nullptr;
+    long inc[2] = {1, 1};
+    auto read_box = [&](Box2I b, T* dst) {
+        long fp[2] = {long(b.min_x()) + 1, long(b.min_y()) + 1};
+        long lp[2] = {long(b.max_x()) + 1, long(b.max_y()) + 1};
+        if (fits_read_subset(f, dt, fp, lp, inc, nulp, dst, &anynul, &status)) h.fail("cannot read pixels", status);
+    };
+    if (out.is_contiguous()) {
+        read_box(region, out.data());
+    } else if (!info.compressed) {
+        for (int y = 0; y < region.height(); ++y)
+            read_box(Box2I::from_min_size({region.min_x(), region.min_y() + y}, {region.width(), 1}), out.row(y).data());
+    } else { // tile-compressed: one call decompresses each tile once
+        std::vector<T> tmp(std::size_t(region.area()));
+        read_box(region, tmp.data());
+        for (int y = 0; y < region.height(); ++y)
+            std::copy_n(tmp.data() + std::ptrdiff_t(y) * region.width(), region.width(), out.row(y).data());
+    }
+}
+
+template <class T> Image<T> read_image_hdu(FitsHandle& h, int hdu, Box2I want, Header* metadata) {
+    h.move_to(hdu);
+    ImageInfo const info = current_image_info(h);
+    Box2I const region = local_region(info, want, h.name());
+    Image<T> img(region.shifted_by(info.bbox.min().as_extent()));
+    read_region<T>(h, info, region, img.view(), cfitsio_type<T>::datatype);
+    if (metadata) *metadata = skystack::detail::metadata_of(h, hdu);
+    return img;
+}
+
+/// Planes named by MP_ cards: bit index -> name. @throws FitsError on a bad MP_ value.
+inline std::vector<std::pair<int, std::string>> mask_planes_of(Header const& cards, FitsHandle const& h) {
+    std::vector<std::pair<int, std::string>> out;
+    MaskPixel used = 0;
+    for (auto const& c : cards) {
+        if (c.keyword.size() <= 3 || !fits::detail::iequals(std::string_view(c.keyword).substr(0, 3), "MP_")) continue;
+        auto const* v = std::get_if<std::int64_t>(&c.value);
+        if (!v || *v < 0 || *v >= MaskPlanes::max_planes)
+            h.fail("mask plane card " + c.keyword + " is not a bit index 0.." +
+                       std::to_string(MaskPlanes::max_planes - 1),
+                   0);
+        if (used & (MaskPixel(1) << *v))
+            h.fail("mask plane card " + c.keyword + " reuses bit " + std::to_string(*v), 0);
+        used |= MaskPixel(1) << *v;
+        out.emplace_back(int(*v), c.keyword.substr(3));
+    }
+    return out;
+}
+
+/// Remap mask bits through a per-bit table with four byte lookups per pixel.
+inline void remap_mask(ImageView<MaskPixel> px, std::array<MaskPixel, MaskPlanes::max_planes> const& map) {
+    std::array<std::array<MaskPixel, 256>, 4> lut{};
+    for (int k = 0; k < 4; ++k)
+        for (int b = 0; b < 256; ++b) lut[k][b] = remap_bits(MaskPixel(b) << (8 * k), map);
+    for (int y = 0; y < px.height(); ++y)
+        for (auto& v : px.row(y))
+            v = lut[0][v & 255u] | lut[1][(v >> 8) & 255u] | lut[2][(v >> 16) & 255u] | lut[3][v >> 24];
+}
+
+inline Mask read_mask_hdu(FitsHandle& h, int hdu, Box2I want, std::shared_ptr<MaskPlanes> target, Header* metadata) {
+    if (!target) target = MaskPlanes::shared_default();
+    h.move_to(hdu);
+    ImageInfo const info = current_image_info(h);
+    Box2I const region = local_region(info, want, h.name());
+    Mask mask(region.shifted_by(info.bbox.min().as_extent()), target);
+    // BITPIX 32 without BZERO holds afw's int32 bit pattern: read it unconverted. Anything else converts.
+    int const dt = info.bitpix == LONG_IMG ? TINT : TUINT;
+    read_region<MaskPixel>(h, info, region, mask.view(), dt);
+    auto const planes = mask_planes_of(skystack::detail::read_cards(h), h);
+    if (!planes.empty()) {
+        std::array<MaskPixel, MaskPlanes::max_planes> map{};
+        bool identity = true;
+        for (auto const& [bit, name] : planes) {
+            int const to = target->add(name);
+            map[std::size_t(bit)] = MaskPixel(1) << to;
+            identity = identity && to == bit;
+        }
+        MaskPixel named = 0;
+        for (auto const& [bit, name] : planes) named |= MaskPixel(1) << bit;
+        if (!identity) remap_mask(mask.view(), map);
+        else if (named != ~MaskPixel(0)) mask.view().clear_bits(~named); // unnamed bits are dropped, as conform
+    }
+    if (metadata) *metadata = skystack::detail::metadata_of(h, hdu);
+    return mask;
+}
+
+// ---------------------------------------------------------------------------------------------------------- writing
+
+inline void set_compression(FitsHandle const& h, WriteOptions const& o, bool floating) {
+    fitsfile* f = h.get();
+    int status = 0;
+    if (o.compression == Compression::none) {
+        fits_set_compression_type(f, 0, &status); // 0, not NOCOMPRESS (-1): cfitsio tests the request for != 0
+        h.check(status, "cannot disable compression");
+        return;
+    }
+    int algo = o.compression == Compression::rice ? RICE_1 : GZIP_2;
+    if (floating) algo = o.quantize_level > 0 ? RICE_1 : GZIP_2;
+    fits_set_compression_type(f, algo, &status);
+    if (o.tile[0] > 0 && o.tile[1] > 0) {
+        long dims[2] = {o.tile[0], o.tile[1]};
+        fits_set_tile_dim(f, 2, dims, &status);
+    }
+    if (floating) {
+        fits_set_quantize_level(f, o.quantize_level > 0 ? o.quantize_level : 0.0f, &status);
+        if (o.quantize_level > 0) {
+            fits_set_quantize_method(f, SUBTRACTIVE_DITHER_2, &status);
+            fits_set_dither_seed(f, o.dither_seed, &status);
+        }
+    }
+    h.check(status, "cannot set the compression parameters");
+}
+
+/// Create an image HDU of type T with xy0 cards, then write the pixels.
+template <class T>
+void write_plane(FitsHandle const& h, ImageView<T const> img, WriteOptions const& o, int imgtype, int datatype,
+                 char const* extname, bool inherit, Header const* user, std::vector<MaskPlane> const* planes) {
+    fitsfile* f = h.get();
+    int status = 0;
+    set_compression(h, o, std::is_floating_point_v<T>);
+    long naxes[2] = {long(img.width()), long(img.height())};
+    if (fits_create_img(f, imgtype, 2, naxes, &status)) h.fail("cannot create the image HDU", status);
+    using skystack::detail::write_card;
+    if (extname) {
+        write_card(h, {"EXTTYPE", std::string(extname), ""});
+        write_card(h, {"EXTNAME", std::string(extname), ""});
+    }
+    if (inherit) write_card(h, {"INHERIT", true, "merge the primary header"});
+    if (user) skystack::detail::write_user_cards(h, *user);
+    skystack::detail::write_xy0_cards(h, img.xy0());
+    if (planes)
+        for (auto const& p : *planes) write_card(h, {"MP_" + p.name, std::int64_t(p.index), ""});
+    if (img.empty()) return;
+    if (img.is_contiguous()) {
+        if (fits_write_img(f, datatype, 1, (long long)img.width() * img.height(), const_cast<T*>(img.data()), &status))
+            h.fail("cannot write pixels", status);
+    } else {
+        for (int y = 0; y < img.height(); ++y)
+            if (fits_write_img(f, datatype, (long long)y * img.width() + 1, img.width(),
+                               const_cast<T*>(img.row(y).data()), &status))
+                h.fail("cannot write pixels", status);
+    }
+}
+
+inline void write_empty_primary(FitsHandle const& h, Header const* user) {
+    int status = 0;
+    fits_set_compression_type(h.get(), 0, &status);
+    if (fits_create_img(h.get(), BYTE_IMG, 0, nullptr, &status)) h.fail("cannot create the primary HDU", status);
+    if (user) skystack::detail::write_user_cards(h, *user);
+}
+
+inline void validate(WriteOptions const& o) {
+    if (o.quantize_level < 0 || !std::isfinite(o.quantize_level))
+        throw InvalidParameterError(skystack::detail::msg("WriteOptions::quantize_level must be >= 0, got ",
+                                                          o.quantize_level));
+    if (o.quantize_level > 0 && o.compression == Compression::none)
+        throw InvalidParameterError("WriteOptions::quantize_level > 0 needs compression (gzip or rice)");
+    if (o.dither_seed < 1 || o.dither_seed > 10000)
+        throw InvalidParameterError(skystack::detail::msg("WriteOptions::dither_seed must be in 1..10000, got ",
+                                                          o.dither_seed));
+    if ((o.tile[0] != 0 || o.tile[1] != 0) && (o.tile[0] <= 0 || o.tile[1] <= 0))
+        throw InvalidParameterError("WriteOptions::tile must be {0, 0} or two positive sizes");
+}
+
+/// Write through `body(handle)` into a temporary file next to `path`, then rename it over `path`.
+/// On any failure the temporary file is removed and `path` is left as it was.
+template <class Body> void atomic_write(std::filesystem::path const& path, WriteOptions const& o, Body&& body) {
+    namespace fs = std::filesystem;
+    validate(o);
+    std::error_code ec;
+    auto const st = fs::status(path, ec);
+    if (fs::exists(st)) {
+        if (fs::is_directory(st))
+            throw IoError(skystack::detail::msg("cannot write FITS file '", path.string(), "': it is a directory"));
+        if (!o.overwrite)
+            throw IoError(skystack::detail::msg("cannot write FITS file '", path.string(),
+                                                "': it exists (set WriteOptions::overwrite)"));
+    }
+    fs::path const dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+    static std::atomic<unsigned> counter{0};
+    std::random_device rd;
+    std::string const tmpname = "." + path.filename().string() + ".tmp" + std::to_string(rd()) + "_" +
+                                std::to_string(counter.fetch_add(1));
+    fs::path const tmp = dir / tmpname;
+    try {
+        {
+            FitsHandle h = [&] {
+                try {
+                    return FitsHandle::create(tmp);
+                } catch (FitsError const& e) {
+                    throw FitsError(skystack::detail::msg("cannot write FITS file '", path.string(),
+                                                          "': cannot create a temporary file in '", dir.string(),
+                                                          "': ", e.what()),
+                                    path.string(), e.hdu(), e.status());
+                }
+            }();
+            body(h);
+            h.close();
+        }
+        if (o.sync) skystack::detail::fsync_file(tmp);
+        fs::rename(tmp, path);
+    } catch (...) {
+        fs::remove(tmp, ec);
+        throw;
+    }
+}
+
+template <class T> struct masked_image_traits {
+    static constexpr bool value = false;
+};
+template <class T, class V> struct masked_image_traits<MaskedImage<T, V>> {
+    static constexpr bool value = true;
+    using image_type = T;
+    using variance_type = V;
+};
+template <class T, class V> struct masked_image_traits<MaskedImageView<T, V>> {
+    static constexpr bool value = true;
+    using image_type = std::remove_const_t<T>;
+    using variance_type = V;
+};
+
+template <class T>
+concept AnyMask = std::is_base_of_v<Mask, T> || std::is_same_v<T, MaskView> || std::is_same_v<T, ConstMaskView>;
+
+template <class T> Image<T> read_image(FitsHandle& h, ReadOptions const& o) {
+    return read_image_hdu<T>(h, pick_hdu(h, o.hdu, "IMAGE"), o.bbox, o.metadata);
+}
+
+inline Mask read_mask(FitsHandle& h, ReadOptions const& o) {
+    return read_mask_hdu(h, pick_hdu(h, o.hdu, "MASK"), o.bbox, o.planes, o.metadata);
+}
+
+template <class T, class V> MaskedImage<T, V> read_masked_image(FitsHandle& h, ReadOptions const& o) {
+    int ih = -1, mh = -1, vh = -1;
+    int const n = h.num_hdus();
+    if (o.hdu >= 0) {
+        ih = o.hdu;
+        mh = ih + 1 < n ? ih + 1 : -1;
+        vh = ih + 2 < n ? ih + 2 : -1;
+    } else {
+        auto const names = extnames(h);
+        for (int i = 0; i < n; ++i) {
+            auto const& nm = names[std::size_t(i)];
+            if (ih < 0 && fits::detail::iequals(nm, "IMAGE")) ih = i;
+            if (mh < 0 && fits::detail::iequals(nm, "MASK")) mh = i;
+            if (vh < 0 && fits::detail::iequals(nm, "VARIANCE")) vh = i;
+        }
+        if (ih < 0) ih = pick_hdu(h, -1, "IMAGE");
+    }
+    Image<T> img = read_image_hdu<T>(h, ih, o.bbox, o.metadata);
+    auto planes = o.planes ? o.planes : MaskPlanes::shared_default();
+    Mask mask = mh >= 0 ? read_mask_hdu(h, mh, o.bbox, planes, nullptr) : Mask(img.bbox(), planes);
+    Image<V> var = vh >= 0 ? read_image_hdu<V>(h, vh, o.bbox, nullptr) : Image<V>(img.bbox());
+    if (mask.bbox() != img.bbox() || var.bbox() != img.bbox())
+        throw_fits(skystack::detail::msg("image, mask and variance HDUs ", ih, ", ", mh, ", ", vh,
+                                         " have different bboxes: ", img.bbox(), ", ", mask.bbox(), ", ", var.bbox()),
+                   h.name(), ih, 0);
+    return MaskedImage<T, V>(std::move(img), std::move(mask), std::move(var));
+}
+
+inline ImageInfo image_info(FitsHandle& h, int hdu) {
+    h.move_to(pick_hdu(h, hdu, "IMAGE"));
+    return current_image_info(h);
+}
+
+inline Header read_header(FitsHandle& h, int hdu) {
+    h.move_to(hdu);
+    return skystack::detail::read_cards(h);
+}
+
+inline constexpr char const* memory_name = "<memory>";
+
+} // namespace detail
+
+// ------------------------------------------------------------------------------------------------------- public API
+
+/// Write an image, mask or masked image to `path` in afw's FITS layout, atomically.
+///
+/// - `Image<T>` / `ImageView<T>`: one image HDU (the primary; after an empty primary when compressed), BITPIX from T
+///   (uint16 as BITPIX 16 + BZERO 32768, uint32 and uint64 likewise with BZERO), xy0 as the "A" pseudo-WCS.
+/// - `Mask` / mask views: as an image with BITPIX 32 (the bit pattern as int32) and `MP_<NAME> = bit` cards.
+/// - `MaskedImage<T>` / views: empty primary with the user header, then IMAGE, MASK, VARIANCE extensions with
+///   EXTTYPE = EXTNAME, INHERIT = T and the xy0 cards.
+///
+/// The file is written under a temporary name in the same directory and renamed into place, so `path` is never
+/// left half-written and an existing file survives any failure.
+/// @throws IoError when `path` exists and overwrite is false or is a directory; FitsError for cfitsio failures
+///         (unwritable directory included), with the file, HDU and cfitsio's message; InvalidParameterError for
+///         bad options or header values.
+template <class Obj> void write(std::filesystem::path const& path, Obj const& obj, WriteOptions const& opts = {}) {
+    using detail::cfitsio_type;
+    bool const ext = opts.compression != Compression::none; // a compressed image cannot be the primary HDU
+    if constexpr (detail::AnyMask<Obj>) {
+        ConstMaskView const m = [&]() -> ConstMaskView {
+            if constexpr (std::is_base_of_v<Mask, Obj>) return obj.cview();
+            else return obj;
+        }();
+        auto const planes = m.planes().planes();
+        detail::atomic_write(path, opts, [&](detail::FitsHandle& h) {
+            if (ext) detail::write_empty_primary(h, &opts.header);
+            detail::write_plane<MaskPixel>(h, m, opts, LONG_IMG, TINT, nullptr, ext, ext ? nullptr : &opts.header,
+                                           &planes);
+        });
+    } else if constexpr (detail::masked_image_traits<Obj>::value) {
+        using T = typename detail::masked_image_traits<Obj>::image_type;
+        using V = typename detail::masked_image_traits<Obj>::variance_type;
+        static_assert(detail::FitsPixel<T> && detail::FitsPixel<V>, "fits::write: unsupported pixel type");
+        ImageView<T const> const img = obj.image();
+        ConstMaskView const m = obj.mask();
+        ImageView<V const> const var = obj.variance();
+        auto const planes = m.planes().planes();
+        detail::atomic_write(path, opts, [&](detail::FitsHandle& h) {
+            detail::write_empty_primary(h, &opts.header);
+            detail::write_plane<T>(h, img, opts, cfitsio_type<T>::imgtype, cfitsio_type<T>::datatype, "IMAGE", true,
+                                   nullptr, nullptr);
+            detail::write_plane<MaskPixel>(h, m, opts, LONG_IMG, TINT, "MASK", true, nullptr, &planes);
+            detail::write_plane<V>(h, var, opts, cfitsio_type<V>::imgtype, cfitsio_type<V>::datatype, "VARIANCE",
+                                   true, nullptr, nullptr);
+        });
+    } else {
+        using T = std::remove_const_t<typename Obj::value_type>;
+        static_assert(detail::FitsPixel<T>, "fits::write: unsupported pixel type");
+        ImageView<T const> const img = [&]() -> ImageView<T const> {
+            if constexpr (requires { obj.cview(); }) return obj.cview();
+            else return obj;
+        }();
+        detail::atomic_write(path, opts, [&](detail::FitsHandle& h) {
+            if (ext) detail::write_empty_primary(h, &opts.header);
+            detail::write_plane<T>(h, img, opts, cfitsio_type<T>::imgtype, cfitsio_type<T>::datatype, nullptr, ext,
+                                   ext ? nullptr : &opts.header, nullptr);
+        });
+    }
+}
+
+/// Read an image HDU into an Image<T> (cfitsio converts from the file's BITPIX; a value that does not fit T is a
+/// FitsError). xy0 comes from the "A" pseudo-WCS; only `opts.bbox` is read when given. Compressed HDUs are read
+/// transparently. Integer images are read without null substitution; floating images get NaN for null pixels.
+/// @throws FitsError (missing file, wrong HDU type, truncated or corrupt data), LengthError (bbox outside).
+template <class T> [[nodiscard]] Image<T> read_image(std::filesystem::path const& path, ReadOptions const& opts = {}) {
+    static_assert(detail::FitsPixel<T>, "fits::read_image: unsupported pixel type");
+    auto h = detail::FitsHandle::open_read(path);
+    return detail::read_image<T>(h, opts);
+}
+/// Read an image from a FITS file held in memory (see the path overload).
+template <class T>
+[[nodiscard]] Image<T> read_image(std::span<std::byte const> bytes, ReadOptions const& opts = {}) {
+    static_assert(detail::FitsPixel<T>, "fits::read_image: unsupported pixel type");
+    auto h = detail::FitsHandle::open_memory(bytes, detail::memory_name);
+    return detail::read_image<T>(h, opts);
+}
+
+/// Read a mask HDU. Planes named by `MP_<NAME>` cards are conformed to `opts.planes` (default: the shared
+/// registry): unknown names are added, bits permuted, bits no card names are cleared. Without MP_ cards the bits
+/// are kept as they are. BITPIX 32 is taken as afw's int32 bit pattern.
+/// @throws FitsError, LengthError (see read_image); FitsError for MP_ cards that are not distinct bits 0..31.
+[[nodiscard]] inline Mask read_mask(std::filesystem::path const& path, ReadOptions const& opts = {}) {
+    auto h = detail::FitsHandle::open_read(path);
+    return detail::read_mask(h, opts);
+}
+/// Read a mask from a FITS file held in memory (see the path overload).
+[[nodiscard]] inline Mask read_mask(std::span<std::byte const> bytes, ReadOptions const& opts = {}) {
+    auto h = detail::FitsHandle::open_memory(bytes, detail::memory_name);
+    return detail::read_mask(h, opts);
+}
+
+/// Read a masked image: the HDUs named IMAGE, MASK and VARIANCE (or `opts.hdu` and the next two). A file with only
+/// an image (e.g. from another tool) gives a zero mask and variance. The mask is conformed as in read_mask.
+/// @throws FitsError, LengthError (see read_image); FitsError when the planes' bboxes differ.
+template <class T, class V = VariancePixel>
+[[nodiscard]] MaskedImage<T, V> read_masked_image(std::filesystem::path const& path, ReadOptions const& opts = {}) {
+    static_assert(detail::FitsPixel<T> && detail::FitsPixel<V>, "fits::read_masked_image: unsupported pixel type");
+    auto h = detail::FitsHandle::open_read(path);
+    return detail::read_masked_image<T, V>(h, opts);
+}
+/// Read a masked image from a FITS file held in memory (see the path overload).
+template <class T, class V = VariancePixel>
+[[nodiscard]] MaskedImage<T, V> read_masked_image(std::span<std::byte const> bytes, ReadOptions const& opts = {}) {
+    static_assert(detail::FitsPixel<T> && detail::FitsPixel<V>, "fits::read_masked_image: unsupported pixel type");
+    auto h = detail::FitsHandle::open_memory(bytes, detail::memory_name);
+    return detail::read_masked_image<T, V>(h, opts);
+}
+
+/// All non-structural cards of HDU `hdu` (0 = primary), in file order, EXTNAME and WCS cards included.
+/// @throws FitsError
+[[nodiscard]] inline Header read_header(std::filesystem::path const& path, int hdu = 0) {
+    auto h = detail::FitsHandle::open_read(path);
+    return detail::read_header(h, hdu);
+}
+/// Header of an HDU of a FITS file held in memory.
+[[nodiscard]] inline Header read_header(std::span<std::byte const> bytes, int hdu = 0) {
+    auto h = detail::FitsHandle::open_memory(bytes, detail::memory_name);
+    return detail::read_header(h, hdu);
+}
+
+/// Size, xy0, type and compression of an image HDU without reading pixels (hdu -1: picked as in read_image).
+/// @throws FitsError
+[[nodiscard]] inline ImageInfo image_info(std::filesystem::path const& path, int hdu = -1) {
+    auto h = detail::FitsHandle::open_read(path);
+    return detail::image_info(h, hdu);
+}
+/// Image HDU information of a FITS file held in memory.
+[[nodiscard]] inline ImageInfo image_info(std::span<std::byte const> bytes, int hdu = -1) {
+    auto h = detail::FitsHandle::open_memory(bytes, detail::memory_name);
+    return detail::image_info(h, hdu);
+}
+
+/// Number of HDUs in a FITS file. @throws FitsError
+[[nodiscard]] inline int hdu_count(std::filesystem::path const& path) {
+    return detail::FitsHandle::open_read(path).num_hdus();
+}
+
+} // namespace skystack::fits
