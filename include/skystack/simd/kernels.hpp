@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+// Row kernels shared by statistics() and the stacker: masked, NaN-aware, optionally weighted and clipped sums
+// (count, sum w, sum w^2, sum w*d, sum w*d^2, sum w^2*V), min/max and OR of masks over one contiguous row, with
+// d = x - shift. SIMD (xsimd, the user's default_arch) for float rows (with or without a 32-bit mask row) and
+// unmasked double rows; a scalar loop with the same semantics otherwise and for row tails.
+#pragma once
+
+#include <skystack/config.hpp>
+#include <skystack/pixel_traits.hpp>
+#include <skystack/simd/xsimd_compat.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+namespace skystack::simd {
+
+/// How a pixel's weight is found.
+enum class Weighting : std::uint8_t {
+    none,             ///< every accepted pixel has weight 1
+    multiply,         ///< weight = w[i] (afw explicit weights, "multiplicative")
+    inverse_variance, ///< weight = 1 / var[i]; pixels with var <= 0 (or NaN) are not accepted
+};
+
+/// Compile-time options of accumulate_moments (a structural type, used as a template argument).
+struct MomentsOptions {
+    bool nan_safe = true;       ///< reject non-finite x
+    bool masked = false;        ///< reject (m[i] & bad) != 0; m must be given
+    bool clip = false;          ///< reject x outside [lo, hi]
+    bool minmax = false;        ///< track min and max of accepted x
+    bool ormask = false;        ///< OR the masks of accepted pixels
+    Weighting weighting = Weighting::none;
+    bool variance_error = false; ///< accumulate sum w^2 * var (sum var when unweighted)
+};
+
+/// Run-time parameters of accumulate_moments.
+template <class T> struct MomentsParams {
+    T shift{};     ///< d = x - shift: a value near the mean, for precision
+    T lo{}, hi{};  ///< clip window (inclusive), used when MomentsOptions::clip
+    MaskPixel bad = 0;
+};
+
+/// Sums over accepted pixels, in double. For Weighting::none, sumw = sumw2 = 0 (use n).
+struct Moments {
+    double n = 0, sumw = 0, sumw2 = 0, sumx = 0, sumx2 = 0, sumvw2 = 0;
+    double min = std::numeric_limits<double>::infinity();
+    double max = -std::numeric_limits<double>::infinity();
+    MaskPixel ormask = 0;
+};
+
+namespace detail {
+
+template <class T> inline constexpr bool is_simd_float = std::is_same_v<T, float> || std::is_same_v<T, double>;
+
+/// Whether the batch path applies: mask lanes must match value lanes, weights/variance must be T.
+template <MomentsOptions O, class T, class W> constexpr bool moments_simd_ok() {
+    if constexpr (!is_simd_float<T>) return false;
+    else {
+        if (O.masked && sizeof(T) != sizeof(MaskPixel)) return false;
+        if (O.ormask && !O.masked) return false;
+        if (O.weighting == Weighting::multiply && !std::is_same_v<W, T>) return false;
+        if ((O.weighting == Weighting::inverse_variance || O.variance_error) && !std::is_same_v<VariancePixel, T>)
+            return false;
+        return true;
+    }
+}
+
+/// One pixel, scalar, in double: the reference semantics of the batch path.
+template <MomentsOptions O, class T, class W>
+SKYSTACK_FORCEINLINE void moments_scalar_one(T xv, MaskPixel mv, VariancePixel vv, W wv, MomentsParams<T> const& p,
+                                             Moments& acc) noexcept {
+    if constexpr (O.nan_safe && std::is_floating_point_v<T>)
+        if (!std::isfinite(xv)) return;
+    if constexpr (O.masked)
+        if ((mv & p.bad) != 0) return;
+    if constexpr (O.clip)
+        if (!(xv >= p.lo && xv <= p.hi)) return;
+    double w = 1.0;
+    if constexpr (O.weighting == Weighting::multiply) w = static_cast<double>(wv);
+    else if constexpr (O.weighting == Weighting::inverse_variance) {
+        if (!(vv > 0)) return;
+        w = 1.0 / static_cast<double>(vv);
+    }
+    double const d = static_cast<double>(xv) - static_cast<double>(p.shift);
+    acc.n += 1;
+    if constexpr (O.weighting != Weighting::none) {
+        acc.sumw += w;
+        acc.sumw2 += w * w;
+        acc.sumx += w * d;
+        acc.sumx2 += w * d * d;
+        if constexpr (O.variance_error) acc.sumvw2 += static_cast<double>(vv) * w * w;
+    } else {
+        acc.sumx += d;
+        acc.sumx2 += d * d;
+        if constexpr (O.variance_error) acc.sumvw2 += static_cast<double>(vv);
+    }
+    if constexpr (O.minmax) {
+        double const xd = static_cast<double>(xv);
+        if (xd < acc.min) acc.min = xd;
+        if (xd > acc.max) acc.max = xd;
+    }
+    if constexpr (O.ormask) acc.ormask |= mv;
+}
+
+template <MomentsOptions O, class T, class W>
+void moments_scalar(T const* x, MaskPixel const* m, VariancePixel const* var, W const* w, std::size_t begin,
+                    std::size_t end, MomentsParams<T> const& p, Moments& acc) noexcept {
+    for (std::size_t i = begin; i < end; ++i) {
+        MaskPixel const mv = O.masked ? m[i] : MaskPixel(0);
+        VariancePixel const vv =
+            (O.weighting == Weighting::inverse_variance || O.variance_error) ? var[i] : VariancePixel(0);
+        W const wv = O.weighting == Weighting::multiply ? w[i] : W(1);
+        moments_scalar_one<O>(x[i], mv, vv, wv, p, acc);
+    }
+}
+
+/// Per-lane partial sums in T, flushed to double every few hundred pixels so float lanes stay precise.
+template <MomentsOptions O, class T, class A> struct MomentLanes {
+    using B = xsimd::batch<T, A>;
+    using U = xsimd::batch<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>, A>;
+    // (parentheses, not braces: a braced batch{v} is xsimd's per-lane list constructor)
+    B n = B(T(0)), sw = B(T(0)), sw2 = B(T(0)), s1 = B(T(0)), s2 = B(T(0)), sv = B(T(0));
+    B mn = B(std::numeric_limits<T>::infinity()), mx = B(-std::numeric_limits<T>::infinity());
+    U orm = U(0);
+
+    SKYSTACK_FORCEINLINE void add(B const x, U const mb, B const v, B const wt, B const shift, B const lo,
+                                  B const hi, U const bad) noexcept {
+        using UI = typename U::value_type;
+        B const fones = xsimd::bitwise_cast<B>(U(~UI(0)));
+        B const fzero(T(0));
+        U keep_u(~UI(0));
+        if constexpr (O.nan_safe) keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select(xsimd::isfinite(x), fones, fzero));
+        if constexpr (O.masked) keep_u = keep_u & xsimd::select((mb & bad) == U(0), U(~UI(0)), U(0));
+        if constexpr (O.clip) keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select((x >= lo) && (x <= hi), fones, fzero));
+        if constexpr (O.weighting == Weighting::inverse_variance)
+            keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select(v > fzero, fones, fzero));
+        B const keep = xsimd::bitwise_cast<B>(keep_u);
+        B const d = (x - shift) & keep;
+        n += B(T(1)) & keep;
+        if constexpr (O.weighting != Weighting::none) {
+            B w;
+            if constexpr (O.weighting == Weighting::multiply) w = wt & keep;
+            else w = (B(T(1)) / v) & keep;
+            B const wd = w * d;
+            sw += w;
+            sw2 = xsimd::fma(w, w, sw2);
+            s1 += wd;
+            s2 = xsimd::fma(wd, d, s2);
+            if constexpr (O.variance_error) sv = xsimd::fma(v & keep, w * w, sv);
+        } else {
+            s1 += d;
+            s2 = xsimd::fma(d, d, s2);
+            if constexpr (O.variance_error) sv += v & keep;
+        }
+        if constexpr (O.minmax) {
+            auto const rejected = keep == keep; // all-ones (NaN) lanes compare false: true = rejected
+            B const xmin = xsimd::select(rejected, B(std::numeric_limits<T>::infinity()), x);
+            B const xmax = xsimd::select(rejected, B(-std::numeric_limits<T>::infinity()), x);
+            mn = xsimd::select(xmin < mn, xmin, mn); // a NaN x never replaces (afw: val < min)
+            mx = xsimd::select(xmax > mx, xmax, mx);
+        }
+        if constexpr (O.ormask) orm = orm | (mb & keep_u);
+    }
+
+    void flush(Moments& acc) noexcept {
+        acc.n += double(reduce_add(n));
+        acc.sumx += double(reduce_add(s1));
+        acc.sumx2 += double(reduce_add(s2));
+        if constexpr (O.weighting != Weighting::none) {
+            acc.sumw += double(reduce_add(sw));
+            acc.sumw2 += double(reduce_add(sw2));
+        }
+        if constexpr (O.variance_error) acc.sumvw2 += double(reduce_add(sv));
+        if constexpr (O.minmax) {
+            acc.min = std::min(acc.min, double(reduce_min(mn)));
+            acc.max = std::max(acc.max, double(reduce_max(mx)));
+        }
+        if constexpr (O.ormask) {
+            alignas(64) typename U::value_type t[U::size];
+            orm.store_aligned(t);
+            for (auto v : t) acc.ormask |= MaskPixel(v);
+        }
+        *this = MomentLanes{};
+    }
+};
+
+} // namespace detail
+
+/// Accumulate the moments of x[0, n) into acc (see the file comment). m, var, w may be null when the options do
+/// not read them. Semantics per pixel: accepted if finite (nan_safe), (m & bad) == 0 (masked), lo <= x <= hi
+/// (clip) and var > 0 (inverse_variance); then n += 1, sums += w*d, w*d^2, ... with d = x - shift.
+template <MomentsOptions O, class T, class W = T, class A = default_arch>
+void accumulate_moments(T const* x, MaskPixel const* m, VariancePixel const* var, W const* w, std::size_t n,
+                        MomentsParams<T> const& p, Moments& acc) noexcept {
+    std::size_t i = 0;
+    if constexpr (detail::moments_simd_ok<O, T, W>()) {
+        using B = xsimd::batch<T, A>;
+        using Lanes = detail::MomentLanes<O, T, A>;
+        using U = typename Lanes::U;
+        constexpr std::size_t L = B::size;
+        constexpr std::size_t chunk = 2 * L * 32; // pixels per flush: 32 per lane and accumulator
+        B const shift(p.shift), lo(p.lo), hi(p.hi);
+        U const bad(static_cast<typename U::value_type>(p.bad));
+        Lanes a, b;
+        auto load_m = [&](std::size_t k) {
+            if constexpr (O.masked) return U::load_unaligned(reinterpret_cast<typename U::value_type const*>(m + k));
+            else return U(0);
+        };
+        auto load_v = [&](std::size_t k) {
+            if constexpr (O.weighting == Weighting::inverse_variance || O.variance_error)
+                return B::load_unaligned(reinterpret_cast<T const*>(var + k));
+            else return B(T(0));
+        };
+        auto load_w = [&](std::size_t k) {
+            if constexpr (O.weighting == Weighting::multiply) return B::load_unaligned(reinterpret_cast<T const*>(w + k));
+            else return B(T(0));
+        };
+        while (i + 2 * L <= n) {
+            std::size_t const stop = std::min(n - (n - i) % (2 * L), i + chunk);
+            for (; i < stop; i += 2 * L) {
+                a.add(B::load_unaligned(x + i), load_m(i), load_v(i), load_w(i), shift, lo, hi, bad);
+                b.add(B::load_unaligned(x + i + L), load_m(i + L), load_v(i + L), load_w(i + L), shift, lo, hi, bad);
+            }
+            a.flush(acc);
+            b.flush(acc);
+        }
+    }
+    detail::moments_scalar<O>(x, m, var, w, i, n, p, acc);
+}
+
+/// Count x < lo and collect x in [lo, hi] for up to three disjoint windows, over accepted pixels (finite when
+/// nan_safe, (m & bad) == 0 when m is given). Used by selection-based quantiles: only the few pixels near the
+/// wanted ranks are copied. `total` counts every accepted pixel.
+template <class T, bool NanSafe, bool Masked, class A = default_arch>
+void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad, int nwin, T const* lo, T const* hi,
+                    std::size_t* below, std::vector<T>* out, std::size_t& total) {
+    auto one = [&](T v, MaskPixel mv) {
+        if constexpr (NanSafe && std::is_floating_point_v<T>)
+            if (!std::isfinite(v)) return;
+        if constexpr (Masked)
+            if ((mv & bad) != 0) return;
+        ++total;
+        for (int j = 0; j < nwin; ++j) {
+            if (v < lo[j]) {
+                ++below[j];
+            } else if (v <= hi[j]) {
+                out[j].push_back(v);
+            }
+        }
+    };
+    std::size_t i = 0;
+    if constexpr (detail::is_simd_float<T> && (!Masked || sizeof(T) == sizeof(MaskPixel))) {
+        using B = xsimd::batch<T, A>;
+        using UI = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+        using U = xsimd::batch<UI, A>;
+        constexpr std::size_t L = B::size;
+        B const fones = xsimd::bitwise_cast<B>(U(~UI(0))), fzero(T(0)), one1(T(1));
+        U const badb(static_cast<UI>(bad));
+        B lob[3], hib[3], cnt_below[3], cnt_total(T(0));
+        for (int j = 0; j < nwin; ++j) {
+            lob[j] = B(lo[j]);
+            hib[j] = B(hi[j]);
+            cnt_below[j] = B(T(0));
+        }
+        std::size_t since_flush = 0;
+        auto flush = [&] {
+            total += static_cast<std::size_t>(reduce_add(cnt_total));
+            cnt_total = B(T(0));
+            for (int j = 0; j < nwin; ++j) {
+                below[j] += static_cast<std::size_t>(reduce_add(cnt_below[j]));
+                cnt_below[j] = B(T(0));
+            }
+            since_flush = 0;
+        };
+        for (; i + L <= n; i += L) {
+            B const v = B::load_unaligned(x + i);
+            U keep_u(~UI(0));
+            if constexpr (NanSafe) keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select(xsimd::isfinite(v), fones, fzero));
+            if constexpr (Masked)
+                keep_u = keep_u & xsimd::select((U::load_unaligned(reinterpret_cast<UI const*>(m + i)) & badb) == U(0),
+                                                U(~UI(0)), U(0));
+            B const keep = xsimd::bitwise_cast<B>(keep_u);
+            cnt_total += one1 & keep;
+            bool hit = false;
+            for (int j = 0; j < nwin; ++j) {
+                cnt_below[j] += xsimd::select(v < lob[j], one1, fzero) & keep;
+                hit = hit || xsimd::any((v >= lob[j]) && (v <= hib[j]));
+            }
+            if (hit) {
+                // rare: some lane falls in a window; let the scalar test sort it out (it counts too, so undo)
+                for (std::size_t k = 0; k < L; ++k) {
+                    T const vk = x[i + k];
+                    if constexpr (NanSafe)
+                        if (!std::isfinite(vk)) continue;
+                    if constexpr (Masked)
+                        if ((m[i + k] & bad) != 0) continue;
+                    for (int j = 0; j < nwin; ++j)
+                        if (vk >= lo[j] && vk <= hi[j]) out[j].push_back(vk);
+                }
+            }
+            if (++since_flush == 4096) flush();
+        }
+        flush();
+    }
+    for (; i < n; ++i) one(x[i], Masked ? m[i] : MaskPixel(0));
+}
+
+} // namespace skystack::simd
