@@ -5,8 +5,10 @@
 #include <skystack/image_view.hpp>
 #include <skystack/pixel_traits.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <utility>
 
@@ -14,7 +16,8 @@ namespace skystack {
 
 namespace detail {
 /// Row stride (in elements) of an owned image: width rounded up so every row starts image_alignment-aligned.
-template <class T> constexpr std::ptrdiff_t padded_stride(int width) noexcept {
+template <class T>
+constexpr std::ptrdiff_t padded_stride(int width) noexcept {
     constexpr std::ptrdiff_t per = std::ptrdiff_t(image_alignment / sizeof(T)) > 0 ? image_alignment / sizeof(T) : 1;
     return (std::ptrdiff_t(width) + per - 1) / per * per;
 }
@@ -25,7 +28,8 @@ template <class T> constexpr std::ptrdiff_t padded_stride(int width) noexcept {
 /// Pixels are value-initialised (zero), 64-byte aligned, each row starting aligned. Copying is deep; moving is
 /// cheap. The bbox carries xy0. `view()` / `cview()` give ImageViews; an Image converts implicitly to both, so
 /// functions taking views accept images. Const-correct: a const Image hands out only read-only views.
-template <Pixel T> class Image {
+template <Pixel T>
+class Image {
     static_assert(!std::is_const_v<T>, "Image owns mutable pixels; use ImageView<T const> for read-only access");
     detail::AlignedBuffer<T> m_buf;
     ImageView<T> m_view;
@@ -46,6 +50,27 @@ public:
     explicit Image(Extent2I dims) : Image(Box2I::from_min_size({0, 0}, dims)) {}
     Image(int width, int height) : Image(Extent2I{width, height}) {}
 
+    /// A copy of a row-major matrix-like object `m` (Eigen matrix or expression: anything with rows(), cols() and
+    /// m(row, col)), row r becoming image row y = r, with xy0 = `xy0`. See also interop/eigen.hpp.
+    template <class M>
+    requires requires(M const& m) {
+        { m.rows() } -> std::convertible_to<std::ptrdiff_t>;
+        { m.cols() } -> std::convertible_to<std::ptrdiff_t>;
+        { m(0, 0) } -> std::convertible_to<T>;
+    }
+    [[nodiscard]] static Image from_eigen(M const& m, Point2I xy0 = {0, 0}) {
+        auto const rows = static_cast<std::int64_t>(m.rows());
+        auto const cols = static_cast<std::int64_t>(m.cols());
+        if (rows > std::numeric_limits<int>::max() || cols > std::numeric_limits<int>::max())
+            throw OverflowError(detail::msg("from_eigen: a ", rows, "x", cols, " matrix does not fit an image"));
+        Image out(Box2I::from_min_size(xy0, {static_cast<int>(cols), static_cast<int>(rows)}));
+        for (int y = 0; y < out.height(); ++y) {
+            auto r = out.row(y);
+            for (int x = 0; x < out.width(); ++x) r[std::size_t(x)] = static_cast<T>(m(y, x));
+        }
+        return out;
+    }
+
     Image(Image const& o) : Image(o.bbox()) { m_view.assign(o.cview()); }
     Image& operator=(Image const& o) {
         if (this != &o) *this = Image(o);
@@ -53,6 +78,7 @@ public:
     }
     Image(Image&& o) noexcept : m_buf(std::move(o.m_buf)), m_view(std::exchange(o.m_view, {})) {}
     Image& operator=(Image&& o) noexcept {
+        if (this == &o) return *this;
         m_buf = std::move(o.m_buf);
         m_view = std::exchange(o.m_view, {});
         return *this;
@@ -62,8 +88,8 @@ public:
     [[nodiscard]] ImageView<T> view() noexcept { return m_view; }
     [[nodiscard]] ImageView<T const> view() const noexcept { return m_view; }
     [[nodiscard]] ImageView<T const> cview() const noexcept { return m_view; }
-    operator ImageView<T>() noexcept { return m_view; }                   // NOLINT(google-explicit-constructor)
-    operator ImageView<T const>() const noexcept { return m_view; }       // NOLINT(google-explicit-constructor)
+    operator ImageView<T>() noexcept { return m_view; }             // NOLINT(google-explicit-constructor)
+    operator ImageView<T const>() const noexcept { return m_view; } // NOLINT(google-explicit-constructor)
 
     // --- geometry (see ImageView) ---
     [[nodiscard]] Box2I bbox() const noexcept { return m_view.bbox(); }
@@ -108,7 +134,10 @@ using ImageI = Image<std::int32_t>;
 using ImageU = Image<std::uint16_t>;
 using ImageL = Image<std::uint64_t>;
 
-template <Pixel T> Image<std::remove_cv_t<T>> ImageView<T>::clone() const {
+static_assert(std::is_nothrow_move_constructible_v<Image<float>>);
+
+template <Pixel T>
+Image<std::remove_cv_t<T>> ImageView<T>::clone() const {
     Image<std::remove_cv_t<T>> out(bbox());
     out.assign(*this);
     return out;

@@ -50,6 +50,13 @@ private:
         if (name == "INTERPOLATED") return "INTRP";
         return name;
     }
+    /// Description of a standard plane that is added on demand (REJECTED, SENSOR_EDGE, INEXACT_PSF), else empty.
+    static std::string_view on_demand_description(std::string_view name) noexcept {
+        if (name == "REJECTED") return "coadd: an input was rejected here because of a bad mask bit";
+        if (name == "SENSOR_EDGE") return "coadd: an input was rejected here because of EDGE";
+        if (name == "INEXACT_PSF") return "coadd: the PSF model is not exact here";
+        return {};
+    }
     std::optional<int> find_locked(std::string_view name) const noexcept {
         name = canonical(name);
         for (int i = 0; i < max_planes; ++i)
@@ -103,7 +110,8 @@ public:
         return instance;
     }
 
-    /// Index of plane `name`, adding it at the lowest free index if unknown (afw addMaskPlane).
+    /// Index of plane `name`, adding it at the lowest free index if unknown (afw addMaskPlane). Gaps left by
+    /// removed planes are reused. A known name keeps its index (and description).
     /// @throws LengthError when all 32 bits are in use; InvalidParameterError for an empty name.
     int add(std::string_view name, std::string_view description = {}) {
         if (name.empty()) throw InvalidParameterError("mask plane name must not be empty");
@@ -112,7 +120,7 @@ public:
         for (int i = 0; i < max_planes; ++i)
             if (m_names[i].empty()) {
                 m_names[i] = canonical(name);
-                m_desc[i] = description;
+                m_desc[i] = description.empty() ? on_demand_description(m_names[i]) : description;
                 return i;
             }
         throw LengthError(detail::msg("cannot add mask plane '", name, "': all ", max_planes, " bits are in use"));
@@ -130,6 +138,21 @@ public:
     }
     /// Bit of `name` (afw getPlaneBitMask). @throws NotFoundError if unknown.
     [[nodiscard]] MaskPixel bit_mask(std::string_view name) const { return MaskPixel(1) << index(name); }
+    /// Description of plane `name`. @throws NotFoundError if unknown.
+    [[nodiscard]] std::string description(std::string_view name) const {
+        std::lock_guard lock(m_mutex);
+        if (auto i = find_locked(name)) return m_desc[*i];
+        throw NotFoundError(detail::msg("unknown mask plane '", name, "'"));
+    }
+    /// Name of the plane at bit index i, or nullopt when that bit has no plane.
+    /// @throws InvalidParameterError when i is not in [0, max_planes).
+    [[nodiscard]] std::optional<std::string> name_of(int i) const {
+        if (i < 0 || i >= max_planes)
+            throw InvalidParameterError(detail::msg("mask plane index ", i, " outside [0, ", max_planes, ")"));
+        std::lock_guard lock(m_mutex);
+        if (m_names[i].empty()) return std::nullopt;
+        return m_names[i];
+    }
     /// OR of the bits of several planes. @throws NotFoundError naming the first unknown plane.
     [[nodiscard]] MaskPixel bit_mask(std::span<std::string const> names) const {
         MaskPixel m = 0;
@@ -141,7 +164,9 @@ public:
         for (auto n : names) m |= bit_mask(n);
         return m;
     }
-    /// Drop plane `name` from the registry; its bit becomes free (pixels are not touched here).
+    /// Drop plane `name` from the registry; its bit becomes free (pixels are not touched here). Every mask sharing
+    /// this registry loses the name, and a later add() may reuse the bit: clear the bit in those masks first, or
+    /// use Mask::remove_and_clear_plane, which detaches one mask instead (afw removeAndClearMaskPlane).
     /// @throws NotFoundError if unknown.
     void remove(std::string_view name) {
         std::lock_guard lock(m_mutex);

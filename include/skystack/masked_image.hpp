@@ -10,18 +10,23 @@
 
 namespace skystack {
 
-template <Pixel T, Pixel V> class MaskedImage;
+template <Pixel T, Pixel V>
+class MaskedImage;
 
 namespace detail {
-template <class From, class To> using copy_const_t = std::conditional_t<std::is_const_v<From>, To const, To>;
+template <class From, class To>
+using copy_const_t = std::conditional_t<std::is_const_v<From>, To const, To>;
 inline void check_same_bbox(Box2I a, Box2I b, char const* what) {
     if (a != b) throw LengthError(detail::msg(what, ": planes have different bboxes ", a, " and ", b));
 }
 } // namespace detail
 
 /// A view of image, mask and variance over one bbox (afw MaskedImage with deep=false).
-/// T may be const (`MaskedImageView<float const>`): then all three planes are read-only.
-template <class T, class V = VariancePixel> class MaskedImageView {
+/// T may be const (`MaskedImageView<float const>`): then all three planes are read-only. subimage(), set_xy0(),
+/// clone() and assign() act on the three planes together, so they always share one bbox.
+/// Arithmetic with variance propagation (`+= -= *= /=`, scaled_plus, ...) lives in arithmetic.hpp.
+template <class T, class V = VariancePixel>
+class MaskedImageView {
 public:
     using image_pixel = T;
     using value_type = std::remove_cv_t<T>;
@@ -77,6 +82,9 @@ public:
     void assign(MaskedImageView<value_type const, V> src) const
         requires(!std::is_const_v<T>)
     {
+        if (src.dimensions() != dimensions())
+            throw LengthError(
+                detail::msg("assign: source dimensions ", src.dimensions(), " differ from destination ", dimensions()));
         if (!m_mask.planes().same_layout(src.mask().planes()))
             throw InvalidParameterError("assign: the masks use different plane layouts; conform one first");
         m_image.assign(src.image());
@@ -87,7 +95,8 @@ public:
 
 /// Image + mask + variance sharing one bbox (afw MaskedImage<T, MaskPixel, VariancePixel>), owning all three.
 /// Copying is deep; the mask registry is shared with the source (as afw's dictionary).
-template <Pixel T, Pixel V = VariancePixel> class MaskedImage {
+template <Pixel T, Pixel V = VariancePixel>
+class MaskedImage {
     Image<T> m_image;
     Mask m_mask;
     Image<V> m_var;
@@ -104,6 +113,12 @@ public:
         : m_image(bbox), m_mask(bbox, std::move(planes)), m_var(bbox) {}
     explicit MaskedImage(Extent2I dims, std::shared_ptr<MaskPlanes> planes = MaskPlanes::shared_default())
         : MaskedImage(Box2I::from_min_size({0, 0}, dims), std::move(planes)) {}
+    /// An image with a zero mask and zero variance over its bbox (afw MaskedImage(image)).
+    [[nodiscard]] static MaskedImage from_image(Image<T> image,
+                                                std::shared_ptr<MaskPlanes> planes = MaskPlanes::shared_default()) {
+        Box2I const box = image.bbox();
+        return MaskedImage(std::move(image), Mask(box, std::move(planes)), Image<V>(box));
+    }
     /// Take ownership of three planes. @throws LengthError when their bboxes differ.
     MaskedImage(Image<T> image, Mask mask, Image<V> variance)
         : m_image(std::move(image)), m_mask(std::move(mask)), m_var(std::move(variance)) {
@@ -121,8 +136,8 @@ public:
     [[nodiscard]] view_type view() noexcept { return {m_image.view(), m_mask.view(), m_var.view()}; }
     [[nodiscard]] const_view_type view() const noexcept { return cview(); }
     [[nodiscard]] const_view_type cview() const noexcept { return {m_image.cview(), m_mask.cview(), m_var.cview()}; }
-    operator view_type() noexcept { return view(); }               // NOLINT(google-explicit-constructor)
-    operator const_view_type() const noexcept { return cview(); }  // NOLINT(google-explicit-constructor)
+    operator view_type() noexcept { return view(); }              // NOLINT(google-explicit-constructor)
+    operator const_view_type() const noexcept { return cview(); } // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] Box2I bbox() const noexcept { return m_image.bbox(); }
     [[nodiscard]] Box2I bbox(Origin o) const noexcept { return m_image.bbox(o); }
@@ -152,7 +167,8 @@ public:
 using MaskedImageF = MaskedImage<float>;
 using MaskedImageD = MaskedImage<double>;
 
-template <class T, class V> MaskedImage<std::remove_cv_t<T>, V> MaskedImageView<T, V>::clone() const {
+template <class T, class V>
+MaskedImage<std::remove_cv_t<T>, V> MaskedImageView<T, V>::clone() const {
     return MaskedImage<std::remove_cv_t<T>, V>(m_image.clone(), m_mask.clone(), m_var.clone());
 }
 
