@@ -14,7 +14,8 @@ using namespace skystack;
 namespace {
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-template <class T> Image<T> make_image(std::vector<double> const& v, int width) {
+template <class T>
+Image<T> make_image(std::vector<double> const& v, int width) {
     int const h = int(v.size()) / width;
     Image<T> img(width, h);
     for (int y = 0; y < h; ++y)

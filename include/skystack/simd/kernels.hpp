@@ -28,19 +28,20 @@ enum class Weighting : std::uint8_t {
 
 /// Compile-time options of accumulate_moments (a structural type, used as a template argument).
 struct MomentsOptions {
-    bool nan_safe = true;       ///< reject non-finite x
-    bool masked = false;        ///< reject (m[i] & bad) != 0; m must be given
-    bool clip = false;          ///< reject x outside [lo, hi]
-    bool minmax = false;        ///< track min and max of accepted x
-    bool ormask = false;        ///< OR the masks of accepted pixels
+    bool nan_safe = true; ///< reject non-finite x
+    bool masked = false;  ///< reject (m[i] & bad) != 0; m must be given
+    bool clip = false;    ///< reject x outside [lo, hi]
+    bool minmax = false;  ///< track min and max of accepted x
+    bool ormask = false;  ///< OR the masks of accepted pixels
     Weighting weighting = Weighting::none;
     bool variance_error = false; ///< accumulate sum w^2 * var (sum var when unweighted)
 };
 
 /// Run-time parameters of accumulate_moments.
-template <class T> struct MomentsParams {
-    T shift{};     ///< d = x - shift: a value near the mean, for precision
-    T lo{}, hi{};  ///< clip window (inclusive), used when MomentsOptions::clip
+template <class T>
+struct MomentsParams {
+    T shift{};    ///< d = x - shift: a value near the mean, for precision
+    T lo{}, hi{}; ///< clip window (inclusive), used when MomentsOptions::clip
     MaskPixel bad = 0;
 };
 
@@ -54,11 +55,14 @@ struct Moments {
 
 namespace detail {
 
-template <class T> inline constexpr bool is_simd_float = std::is_same_v<T, float> || std::is_same_v<T, double>;
+template <class T>
+inline constexpr bool is_simd_float = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
 /// Whether the batch path applies: mask lanes must match value lanes, weights/variance must be T.
-template <MomentsOptions O, class T, class W> constexpr bool moments_simd_ok() {
-    if constexpr (!is_simd_float<T>) return false;
+template <MomentsOptions O, class T, class W>
+constexpr bool moments_simd_ok() {
+    if constexpr (!is_simd_float<T>)
+        return false;
     else {
         if (O.masked && sizeof(T) != sizeof(MaskPixel)) return false;
         if (O.ormask && !O.masked) return false;
@@ -80,7 +84,8 @@ SKYSTACK_FORCEINLINE void moments_scalar_one(T xv, MaskPixel mv, VariancePixel v
     if constexpr (O.clip)
         if (!(xv >= p.lo && xv <= p.hi)) return;
     double w = 1.0;
-    if constexpr (O.weighting == Weighting::multiply) w = static_cast<double>(wv);
+    if constexpr (O.weighting == Weighting::multiply)
+        w = static_cast<double>(wv);
     else if constexpr (O.weighting == Weighting::inverse_variance) {
         if (!(vv > 0)) return;
         w = 1.0 / static_cast<double>(vv);
@@ -119,7 +124,8 @@ void moments_scalar(T const* x, MaskPixel const* m, VariancePixel const* var, W 
 }
 
 /// Per-lane partial sums in T, flushed to double every few hundred pixels so float lanes stay precise.
-template <MomentsOptions O, class T, class A> struct MomentLanes {
+template <MomentsOptions O, class T, class A>
+struct MomentLanes {
     using B = xsimd::batch<T, A>;
     using U = xsimd::batch<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>, A>;
     // (parentheses, not braces: a braced batch{v} is xsimd's per-lane list constructor)
@@ -127,15 +133,17 @@ template <MomentsOptions O, class T, class A> struct MomentLanes {
     B mn = B(std::numeric_limits<T>::infinity()), mx = B(-std::numeric_limits<T>::infinity());
     U orm = U(0);
 
-    SKYSTACK_FORCEINLINE void add(B const x, U const mb, B const v, B const wt, B const shift, B const lo,
-                                  B const hi, U const bad) noexcept {
+    SKYSTACK_FORCEINLINE void add(B const x, U const mb, B const v, B const wt, B const shift, B const lo, B const hi,
+                                  U const bad) noexcept {
         using UI = typename U::value_type;
         B const fones = xsimd::bitwise_cast<B>(U(~UI(0)));
         B const fzero(T(0));
         U keep_u(~UI(0));
-        if constexpr (O.nan_safe) keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select(xsimd::isfinite(x), fones, fzero));
+        if constexpr (O.nan_safe)
+            keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select(xsimd::isfinite(x), fones, fzero));
         if constexpr (O.masked) keep_u = keep_u & xsimd::select((mb & bad) == U(0), U(~UI(0)), U(0));
-        if constexpr (O.clip) keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select((x >= lo) && (x <= hi), fones, fzero));
+        if constexpr (O.clip)
+            keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select((x >= lo) && (x <= hi), fones, fzero));
         if constexpr (O.weighting == Weighting::inverse_variance)
             keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select(v > fzero, fones, fzero));
         B const keep = xsimd::bitwise_cast<B>(keep_u);
@@ -143,8 +151,10 @@ template <MomentsOptions O, class T, class A> struct MomentLanes {
         n += B(T(1)) & keep;
         if constexpr (O.weighting != Weighting::none) {
             B w;
-            if constexpr (O.weighting == Weighting::multiply) w = wt & keep;
-            else w = (B(T(1)) / v) & keep;
+            if constexpr (O.weighting == Weighting::multiply)
+                w = wt & keep;
+            else
+                w = (B(T(1)) / v) & keep;
             B const wd = w * d;
             sw += w;
             sw2 = xsimd::fma(w, w, sw2);
@@ -207,17 +217,22 @@ void accumulate_moments(T const* x, MaskPixel const* m, VariancePixel const* var
         U const bad(static_cast<typename U::value_type>(p.bad));
         Lanes a, b;
         auto load_m = [&](std::size_t k) {
-            if constexpr (O.masked) return U::load_unaligned(reinterpret_cast<typename U::value_type const*>(m + k));
-            else return U(0);
+            if constexpr (O.masked)
+                return U::load_unaligned(reinterpret_cast<typename U::value_type const*>(m + k));
+            else
+                return U(0);
         };
         auto load_v = [&](std::size_t k) {
             if constexpr (O.weighting == Weighting::inverse_variance || O.variance_error)
                 return B::load_unaligned(reinterpret_cast<T const*>(var + k));
-            else return B(T(0));
+            else
+                return B(T(0));
         };
         auto load_w = [&](std::size_t k) {
-            if constexpr (O.weighting == Weighting::multiply) return B::load_unaligned(reinterpret_cast<T const*>(w + k));
-            else return B(T(0));
+            if constexpr (O.weighting == Weighting::multiply)
+                return B::load_unaligned(reinterpret_cast<T const*>(w + k));
+            else
+                return B(T(0));
         };
         while (i + 2 * L <= n) {
             std::size_t const stop = std::min(n - (n - i) % (2 * L), i + chunk);
@@ -279,7 +294,8 @@ void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad
         for (; i + L <= n; i += L) {
             B const v = B::load_unaligned(x + i);
             U keep_u(~UI(0));
-            if constexpr (NanSafe) keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select(xsimd::isfinite(v), fones, fzero));
+            if constexpr (NanSafe)
+                keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select(xsimd::isfinite(v), fones, fzero));
             if constexpr (Masked)
                 keep_u = keep_u & xsimd::select((U::load_unaligned(reinterpret_cast<UI const*>(m + i)) & badb) == U(0),
                                                 U(~UI(0)), U(0));

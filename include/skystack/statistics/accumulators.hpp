@@ -13,9 +13,9 @@ namespace skystack::detail {
 
 /// afw's estimators over one pass (standard or clipped).
 struct PassResult {
-    double n = 0;                   ///< accepted pixels
-    double sumw = 0;                ///< sum of weights (n when unweighted)
-    double sum = 0;                 ///< sum of w*x
+    double n = 0;    ///< accepted pixels
+    double sumw = 0; ///< sum of weights (n when unweighted)
+    double sum = 0;  ///< sum of w*x
     double mean = std::numeric_limits<double>::quiet_NaN();
     double mean_var = std::numeric_limits<double>::quiet_NaN();     ///< (error of the mean)^2
     double variance = std::numeric_limits<double>::quiet_NaN();     ///< debiased sample variance

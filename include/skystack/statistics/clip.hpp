@@ -50,7 +50,8 @@ inline ClipWindow clip_window(double center, double halfwidth) noexcept {
 }
 
 /// The same window in pixel type T: lo <= T(x) <= hi exactly when fabs(double(x) - c) <= h.
-template <class T> std::pair<T, T> pixel_window(ClipWindow w) noexcept {
+template <class T>
+std::pair<T, T> pixel_window(ClipWindow w) noexcept {
     if constexpr (std::is_floating_point_v<T>) {
         if (w.empty()) return {std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity()};
         T lo = static_cast<T>(w.lo), hi = static_cast<T>(w.hi);
@@ -69,8 +70,8 @@ template <class T> std::pair<T, T> pixel_window(ClipWindow w) noexcept {
 
 /// The outcome of afw's clip loop.
 struct ClipResult {
-    PassResult last;          ///< estimators over the pixels kept by the last iteration
-    int iterations = 0;       ///< passes run
+    PassResult last;    ///< estimators over the pixels kept by the last iteration
+    int iterations = 0; ///< passes run
 };
 
 /// Run afw's clip loop. `pass(ClipWindow)` computes the estimators over accepted pixels inside the window.

@@ -24,9 +24,12 @@ namespace detail {
 
 /// Strict weak order that puts NaN after every number, so selection stays well defined on unfiltered data.
 struct NanLastLess {
-    template <class T> constexpr bool operator()(T a, T b) const noexcept {
-        if constexpr (std::is_floating_point_v<T>) return a < b || (b != b && a == a);
-        else return a < b;
+    template <class T>
+    constexpr bool operator()(T a, T b) const noexcept {
+        if constexpr (std::is_floating_point_v<T>)
+            return a < b || (b != b && a == a);
+        else
+            return a < b;
     }
 };
 
@@ -52,9 +55,12 @@ void select_ranks(std::span<T> v, std::span<std::size_t const> ranks, Less less)
         select_ranks(v, ranks.first(mid), less);
         return;
     }
-    if (k == 0) std::iter_swap(v.begin(), std::min_element(v.begin(), v.end(), less));
-    else if (k + 1 == v.size()) std::iter_swap(v.end() - 1, std::max_element(v.begin(), v.end(), less));
-    else std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(k), v.end(), less);
+    if (k == 0)
+        std::iter_swap(v.begin(), std::min_element(v.begin(), v.end(), less));
+    else if (k + 1 == v.size())
+        std::iter_swap(v.end() - 1, std::max_element(v.begin(), v.end(), less));
+    else
+        std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(k), v.end(), less);
     select_ranks(v.first(k), ranks.first(mid), less);
     auto right = ranks.subspan(mid + 1);
     if (!right.empty()) {
@@ -66,7 +72,8 @@ void select_ranks(std::span<T> v, std::span<std::size_t const> ranks, Less less)
     }
 }
 
-template <class T> double interpolate(std::span<T const> v, QuantileIndex q) {
+template <class T>
+double interpolate(std::span<T const> v, QuantileIndex q) {
     double const a = static_cast<double>(v[q.lo]);
     if (q.frac == 0.0 || q.lo + 1 >= v.size()) return a;
     return (1.0 - q.frac) * a + q.frac * static_cast<double>(v[q.lo + 1]);
@@ -77,7 +84,8 @@ template <class T> double interpolate(std::span<T const> v, QuantileIndex q) {
 /// The quantile at fraction f in [0, 1] of v, as afw's percentile(): index f*(n-1), linear interpolation between
 /// the neighbouring order statistics; one value gives itself, none gives NaN. Reorders v (selection, no sort).
 /// NaN values sort after all numbers.
-template <class T> double quantile(std::span<T> v, double f) {
+template <class T>
+double quantile(std::span<T> v, double f) {
     static_assert(!std::is_const_v<T>, "quantile reorders its input");
     std::size_t const n = v.size();
     if (n == 0) return std::numeric_limits<double>::quiet_NaN();
@@ -89,10 +97,14 @@ template <class T> double quantile(std::span<T> v, double f) {
 }
 
 /// The median of v (quantile 0.5). Reorders v.
-template <class T> double median(std::span<T> v) { return quantile(v, 0.5); }
+template <class T>
+double median(std::span<T> v) {
+    return quantile(v, 0.5);
+}
 
 /// Median and quartiles of v (afw medianAndQuartiles: fractions 0.25, 0.5, 0.75, same interpolation). Reorders v.
-template <class T> Quartiles quartiles(std::span<T> v) {
+template <class T>
+Quartiles quartiles(std::span<T> v) {
     static_assert(!std::is_const_v<T>, "quartiles reorders its input");
     std::size_t const n = v.size();
     if (n == 0) return {};

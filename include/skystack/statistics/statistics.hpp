@@ -68,9 +68,8 @@ public:
             s = asked;
         }
         if (!is_single(s))
-            throw InvalidParameterError(
-                detail::msg("Statistics::get: ask for one statistic at a time, got flags 0x", std::hex,
-                            std::uint32_t(s)));
+            throw InvalidParameterError(detail::msg("Statistics::get: ask for one statistic at a time, got flags 0x",
+                                                    std::hex, std::uint32_t(s)));
         if (!has(s))
             throw InvalidParameterError(
                 detail::msg("Statistics::get: ", name(s), " was not requested from statistics()"));
@@ -101,8 +100,12 @@ struct StatisticsAccess {
 namespace statistics_impl {
 
 /// Call f(std::bool_constant<b>...) for run-time bools, so that `if constexpr` removes dead tests from loops.
-template <class F> decltype(auto) with_bools(F&& f) { return f(); }
-template <class F, class... Rest> decltype(auto) with_bools(F&& f, bool b, Rest... rest) {
+template <class F>
+decltype(auto) with_bools(F&& f) {
+    return f();
+}
+template <class F, class... Rest>
+decltype(auto) with_bools(F&& f, bool b, Rest... rest) {
     if (b) return with_bools([&](auto... c) -> decltype(auto) { return f(std::true_type{}, c...); }, rest...);
     return with_bools([&](auto... c) -> decltype(auto) { return f(std::false_type{}, c...); }, rest...);
 }
@@ -110,7 +113,8 @@ template <class F, class... Rest> decltype(auto) with_bools(F&& f, bool b, Rest.
 struct NoWeights {};
 
 /// The planes statistics() reads. Masked: mask and variance present. W: per-pixel weight type, or NoWeights.
-template <class T, bool Masked, class W> struct Source {
+template <class T, bool Masked, class W>
+struct Source {
     ImageView<T const> img;
     ImageView<MaskPixel const> mask{};
     ImageView<VariancePixel const> var{};
@@ -125,13 +129,14 @@ template <class T, bool Masked, class W> struct Source {
         return ok;
     }
     /// Call f(x, m, v, w, n) for each row, or once for the whole image when every plane is contiguous.
-    template <class F> void for_rows(F&& f) const {
+    template <class F>
+    void for_rows(F&& f) const {
         int const h = img.height();
         std::size_t const width = static_cast<std::size_t>(img.width());
         auto rowp = [](auto const& view, int y) { return view.data() + std::ptrdiff_t(y) * view.row_stride(); };
         if (contiguous()) {
-            f(img.data(), Masked ? mask.data() : nullptr, Masked ? var.data() : nullptr,
-              weighted ? w.data() : nullptr, width * std::size_t(h));
+            f(img.data(), Masked ? mask.data() : nullptr, Masked ? var.data() : nullptr, weighted ? w.data() : nullptr,
+              width * std::size_t(h));
             return;
         }
         for (int y = 0; y < h; ++y)
@@ -141,14 +146,15 @@ template <class T, bool Masked, class W> struct Source {
 };
 
 /// A robust shift for the sums: the median of a few pixels sampled over the image (afw uses a crude mean).
-template <class T, bool Masked, class W> double crude_center(Source<T, Masked, W> const& s, StatisticsConfig const& cfg) {
+template <class T, bool Masked, class W>
+double crude_center(Source<T, Masked, W> const& s, StatisticsConfig const& cfg) {
     std::vector<T> sample;
     int const h = s.img.height(), wd = s.img.width();
     int const rows = std::min(h, 32);
     int const run = std::min(wd, 32);
     sample.reserve(std::size_t(rows) * std::size_t(run));
     for (int r = 0; r < rows; ++r) {
-        int const y = int((long long)(r) * h / rows);
+        int const y = int((long long)(r)*h / rows);
         int const x0 = (wd - run) / 2;
         for (int x = x0; x < x0 + run; ++x) {
             T const v = s.img(x, y);
@@ -186,7 +192,7 @@ PassResult moments_pass(Source<T, Masked, W> const& s, StatisticsConfig const& c
     bool const weighted = Source<T, Masked, W>::weighted || inverse_var;
     simd::Moments const m = with_bools(
         [&](auto nan_safe, auto ext, auto inv, auto varerr, auto clp) {
-            constexpr simd::Weighting wt = Source<T, Masked, W>::weighted ? simd::Weighting::multiply
+            constexpr simd::Weighting wt = Source<T, Masked, W>::weighted     ? simd::Weighting::multiply
                                            : (Masked && decltype(inv)::value) ? simd::Weighting::inverse_variance
                                                                               : simd::Weighting::none;
             constexpr simd::MomentsOptions O{.nan_safe = decltype(nan_safe)::value && std::is_floating_point_v<T>,
@@ -218,7 +224,8 @@ MaskPixel propagated_bits(Source<T, Masked, W> const& s, StatisticsConfig const&
                 if (finite && (m[i] & cfg.bad_mask) == 0) continue; // accepted
                 if (m[i] == 0) continue;
                 double wt = 1.0;
-                if constexpr (Source<T, Masked, W>::weighted) wt = static_cast<double>(w[i]);
+                if constexpr (Source<T, Masked, W>::weighted)
+                    wt = static_cast<double>(w[i]);
                 else if (inverse_var) {
                     if (!(v[i] > 0)) continue;
                     wt = 1.0 / static_cast<double>(v[i]);
@@ -261,16 +268,16 @@ std::vector<T> accepted_copy(Source<T, Masked, W> const& s, StatisticsConfig con
 /// Large images: a sample of ~64k pixels brackets each wanted rank, one streaming pass counts the pixels below
 /// each bracket and copies those inside, and only those are selected; any miss falls back to a full copy.
 template <class T, bool Masked, class W>
-std::pair<std::array<double, 3>, std::size_t> order_statistics(Source<T, Masked, W> const& s,
-                                                               StatisticsConfig const& cfg,
-                                                               std::span<double const> fractions) {
+std::pair<std::array<double, 3>, std::size_t>
+order_statistics(Source<T, Masked, W> const& s, StatisticsConfig const& cfg, std::span<double const> fractions) {
     std::array<double, 3> out{};
     std::size_t const npix = static_cast<std::size_t>(s.img.width()) * static_cast<std::size_t>(s.img.height());
     bool const nan_safe = cfg.nan_safe || !std::is_floating_point_v<T>;
     auto from_copy = [&] {
         std::vector<T> v = accepted_copy(s, cfg);
         std::size_t const n = v.size();
-        if (fractions.size() == 1) out[0] = quantile(std::span<T>(v), fractions[0]);
+        if (fractions.size() == 1)
+            out[0] = quantile(std::span<T>(v), fractions[0]);
         else {
             Quartiles const q = quartiles(std::span<T>(v));
             out = {q.q25, q.median, q.q75};
@@ -288,7 +295,7 @@ std::pair<std::array<double, 3>, std::size_t> order_statistics(Source<T, Masked,
         int const run = std::min(wd, std::max(1, int(65536 / rows)));
         sample.reserve(std::size_t(rows) * std::size_t(run));
         for (int r = 0; r < rows; ++r) {
-            int const y = int((long long)(r) * h / rows);
+            int const y = int((long long)(r)*h / rows);
             double const phase = std::fmod(0.6180339887498949 * r, 1.0);
             int const x0 = int(phase * double(wd - run));
             T const* x = s.img.data() + std::ptrdiff_t(y) * s.img.row_stride();
@@ -310,20 +317,23 @@ std::pair<std::array<double, 3>, std::size_t> order_statistics(Source<T, Masked,
     std::size_t nsr = 0;
     for (double p : fractions) {
         double const delta = 4.0 * std::sqrt(p * (1.0 - p) / double(ms)) + 4.0 / double(ms);
-        double const a = std::max(0.0, (p - delta) * double(ms - 1)), b = std::min(double(ms - 1), (p + delta) * double(ms - 1));
+        double const a = std::max(0.0, (p - delta) * double(ms - 1)),
+                     b = std::min(double(ms - 1), (p + delta) * double(ms - 1));
         sranks[nsr++] = std::size_t(std::floor(a));
         sranks[nsr++] = std::size_t(std::ceil(b));
     }
     std::array<std::size_t, 6> sorted = sranks;
     std::sort(sorted.begin(), sorted.begin() + std::ptrdiff_t(nsr));
-    std::size_t const nu = std::size_t(std::unique(sorted.begin(), sorted.begin() + std::ptrdiff_t(nsr)) - sorted.begin());
+    std::size_t const nu =
+        std::size_t(std::unique(sorted.begin(), sorted.begin() + std::ptrdiff_t(nsr)) - sorted.begin());
     select_ranks(std::span<T>(sample), std::span<std::size_t const>(sorted.data(), nu), NanLastLess{});
     T lo[3], hi[3];
     int nwin = 0;
     for (std::size_t j = 0; j < fractions.size(); ++j) {
         T const l = (sranks[2 * j] == 0) ? std::numeric_limits<T>::lowest() : sample[sranks[2 * j]];
         T const u = (sranks[2 * j + 1] == ms - 1) ? std::numeric_limits<T>::max() : sample[sranks[2 * j + 1]];
-        if (nwin > 0 && l <= hi[nwin - 1]) hi[nwin - 1] = std::max(hi[nwin - 1], u);
+        if (nwin > 0 && l <= hi[nwin - 1])
+            hi[nwin - 1] = std::max(hi[nwin - 1], u);
         else {
             lo[nwin] = l;
             hi[nwin] = u;
@@ -382,10 +392,9 @@ Statistics compute(Source<T, Masked, W> const& s, Stat flags, StatisticsConfig c
     constexpr double nan = std::numeric_limits<double>::quiet_NaN();
     cfg.validate();
     if ((std::uint32_t(flags) & ~0x1ffffu) != 0)
-        throw InvalidParameterError(detail::msg("statistics: unknown flag bits 0x", std::hex,
-                                                std::uint32_t(flags) & ~0x1ffffu));
-    if (s.img.width() <= 0 || s.img.height() <= 0)
-        throw InvalidParameterError("statistics: image contains no pixels");
+        throw InvalidParameterError(
+            detail::msg("statistics: unknown flag bits 0x", std::hex, std::uint32_t(flags) & ~0x1ffffu));
+    if (s.img.width() <= 0 || s.img.height() <= 0) throw InvalidParameterError("statistics: image contains no pixels");
     if (cfg.error_from_input_variance && !Masked)
         throw InvalidParameterError("statistics: error_from_input_variance needs a masked image (variance plane)");
     if (cfg.weighted && !Masked && !Source<T, Masked, W>::weighted)
@@ -398,8 +407,8 @@ Statistics compute(Source<T, Masked, W> const& s, Stat flags, StatisticsConfig c
     constexpr Stat quantile_flags = Stat::Median | Stat::IqRange;
     bool const want_clip = any_of(flags, clip_flags);
     bool const want_quant = any_of(flags, quantile_flags) || want_clip;
-    bool const want_standard = any_of(flags, ~(quantile_flags | Stat::Errors)) ||
-                               (errors && any_of(flags, Stat::Median));
+    bool const want_standard =
+        any_of(flags, ~(quantile_flags | Stat::Errors)) || (errors && any_of(flags, Stat::Median));
     bool const extras = any_of(flags, Stat::Min | Stat::Max | Stat::OrMask);
     bool const variance_error = cfg.error_from_input_variance && errors;
     std::size_t const npix = static_cast<std::size_t>(s.img.width()) * static_cast<std::size_t>(s.img.height());
@@ -440,7 +449,8 @@ Statistics compute(Source<T, Masked, W> const& s, Stat flags, StatisticsConfig c
         bool const need_quartiles = any_of(flags, Stat::IqRange) || want_clip;
         static constexpr double median_only[1] = {0.5};
         static constexpr double three[3] = {0.25, 0.5, 0.75};
-        std::span<double const> fr = need_quartiles ? std::span<double const>(three) : std::span<double const>(median_only);
+        std::span<double const> fr =
+            need_quartiles ? std::span<double const>(three) : std::span<double const>(median_only);
         auto const [q, nq] = order_statistics(s, cfg, fr);
         double const med = need_quartiles ? q[1] : q[0];
         double const iqr = need_quartiles ? q[2] - q[0] : nan;
@@ -464,11 +474,16 @@ Statistics compute(Source<T, Masked, W> const& s, Stat flags, StatisticsConfig c
     return out;
 }
 
-template <class T> auto as_source(ImageView<T> v) {
+template <class T>
+auto as_source(ImageView<T> v) {
     return Source<std::remove_const_t<T>, false, NoWeights>{ImageView<std::remove_const_t<T> const>(v)};
 }
-template <class T> auto as_source(Image<T> const& img) { return as_source(img.cview()); }
-template <class T, class V> auto as_source(MaskedImageView<T, V> const& mi) {
+template <class T>
+auto as_source(Image<T> const& img) {
+    return as_source(img.cview());
+}
+template <class T, class V>
+auto as_source(MaskedImageView<T, V> const& mi) {
     static_assert(std::is_same_v<std::remove_const_t<V>, VariancePixel>,
                   "statistics(): the variance plane must hold VariancePixel (float)");
     using P = std::remove_const_t<T>;
@@ -477,21 +492,34 @@ template <class T, class V> auto as_source(MaskedImageView<T, V> const& mi) {
     s.var = ImageView<VariancePixel const>(mi.variance());
     return s;
 }
-template <class T, class V> auto as_source(MaskedImage<T, V> const& mi) { return as_source(mi.cview()); }
+template <class T, class V>
+auto as_source(MaskedImage<T, V> const& mi) {
+    return as_source(mi.cview());
+}
 
-template <class W> auto as_weights(ImageView<W> v) { return ImageView<std::remove_const_t<W> const>(v); }
-template <class W> auto as_weights(Image<W> const& img) { return img.cview(); }
+template <class W>
+auto as_weights(ImageView<W> v) {
+    return ImageView<std::remove_const_t<W> const>(v);
+}
+template <class W>
+auto as_weights(Image<W> const& img) {
+    return img.cview();
+}
 
 } // namespace statistics_impl
 } // namespace detail
 
 /// An image statistics() accepts: Image, ImageView, MaskedImage or MaskedImageView of any pixel type.
 template <class I>
-concept StatisticsInput = requires(I const& i) { detail::statistics_impl::as_source(i); };
+concept StatisticsInput = requires(I const& i) {
+    detail::statistics_impl::as_source(i);
+};
 
 /// A per-pixel weight image statistics() accepts: Image<W> or ImageView<W>.
 template <class W>
-concept StatisticsWeights = requires(W const& w) { detail::statistics_impl::as_weights(w); };
+concept StatisticsWeights = requires(W const& w) {
+    detail::statistics_impl::as_weights(w);
+};
 
 /// Compute the requested statistics of an image, exactly as afw's makeStatistics (data-model.md section 5).
 ///
@@ -504,7 +532,8 @@ concept StatisticsWeights = requires(W const& w) { detail::statistics_impl::as_w
 /// @param cfg     clipping, masking, NaN and weighting knobs (afw StatisticsControl defaults)
 /// @throws InvalidParameterError for an image without pixels, an invalid cfg, unknown flag bits, or
 ///         error_from_input_variance / weighted without a variance plane.
-template <StatisticsInput I> Statistics statistics(I const& img, Stat flags, StatisticsConfig const& cfg = {}) {
+template <StatisticsInput I>
+Statistics statistics(I const& img, Stat flags, StatisticsConfig const& cfg = {}) {
     auto const s = detail::statistics_impl::as_source(img);
     return detail::statistics_impl::compute(s, flags, cfg, 1.0);
 }
@@ -532,8 +561,8 @@ Statistics statistics(I const& img, Wt const& weights, Stat flags, StatisticsCon
 /// means, variances and errors are those of the unweighted case, as afw's formulas give for equal weights.
 /// @throws InvalidParameterError when the weight is not finite and > 0.
 template <StatisticsInput I, class Wt>
-    requires std::is_arithmetic_v<Wt>
-Statistics statistics(I const& img, Wt weight, Stat flags, StatisticsConfig const& cfg = {}) {
+requires std::is_arithmetic_v<Wt> Statistics statistics(I const& img, Wt weight, Stat flags,
+                                                        StatisticsConfig const& cfg = {}) {
     double const w = static_cast<double>(weight);
     if (!(w > 0.0) || !std::isfinite(w))
         throw InvalidParameterError(detail::msg("statistics: the image weight must be finite and > 0, got ", w));
