@@ -283,3 +283,39 @@ TEST_CASE("afw aliases") {
     static_assert(std::is_same_v<ImageL, Image<std::uint64_t>>);
     static_assert(std::is_same_v<ConstImageView<float>, ImageView<float const>>);
 }
+
+// --- algorithm.hpp -------------------------------------------------------------------------------------------
+#include <skystack/algorithm.hpp>
+
+TEST_CASE("for_each_row / for_each_pixel / transform_pixels over several images") {
+    Image<float> a(box(0, 0, 3, 2));
+    Image<std::uint16_t> b(box(10, 10, 3, 2)); // xy0 may differ, types may differ
+    number(a.view());
+    number(b.view());
+    int rows = 0;
+    for_each_row(
+        [&](std::span<float> ra, std::span<std::uint16_t const> rb) {
+            for (std::size_t i = 0; i < ra.size(); ++i) ra[i] += float(rb[i]);
+            ++rows;
+        },
+        a, std::as_const(b));
+    CHECK(rows == 2);
+    CHECK(a(2, 1) == 2.0f * 102);
+    double sum = 0;
+    for_each_pixel([&](float const& v) { sum += v; }, a.cview());
+    CHECK(sum == 2.0 * (0 + 1 + 2 + 100 + 101 + 102));
+    for_each_pixel([](float& v, std::uint16_t& w) { w = std::uint16_t(v / 2); }, a.view(), b);
+    CHECK(b(1, 1) == 101);
+    Image<double> out(box(0, 0, 3, 2));
+    transform_pixels(
+        out, [](float x, std::uint16_t y) { return double(x) - y; }, a, b);
+    CHECK(out(2, 1) == 102.0);
+    transform_pixels(
+        a.subimage(box(0, 0, 1, 1)), [](float x) { return x + 0.5f; }, a.subimage(box(0, 0, 1, 1)));
+    CHECK(a(0, 0) == 0.5f);
+    Image<float> wrong(box(0, 0, 2, 2));
+    CHECK_THROWS_AS(for_each_row([](auto, auto) {}, a, wrong), LengthError);
+    CHECK_THROWS_AS(transform_pixels(
+                        wrong, [](float x) { return x; }, a),
+                    LengthError);
+}
