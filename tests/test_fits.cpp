@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <span>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -44,23 +46,32 @@ struct TmpDir {
 
 /// Pixel value at local (x, y), chosen to exercise each type's range: distinct values, negatives for signed
 /// types, values above the signed range for unsigned ones, fractions for floating types.
-template <class T> T pattern(int x, int y) {
-    if constexpr (std::is_floating_point_v<T>) return T(x * 0.25 - y * 1.5 + 1e-3 * x * y);
-    else if constexpr (std::is_same_v<T, std::uint16_t>) return T(60000 + x + 7 * y);
-    else if constexpr (std::is_same_v<T, std::uint64_t>) return T((std::uint64_t(1) << 63) + 977u * x + y);
-    else if constexpr (std::is_same_v<T, std::uint32_t>) return T(4000000000u + 13u * x + y);
-    else if constexpr (std::is_signed_v<T>) return T(-1000 + 31 * x - 17 * y);
-    else return T(x + y);
+template <class T>
+T pattern(int x, int y) {
+    if constexpr (std::is_floating_point_v<T>)
+        return T(x * 0.25 - y * 1.5 + 1e-3 * x * y);
+    else if constexpr (std::is_same_v<T, std::uint16_t>)
+        return T(60000 + x + 7 * y);
+    else if constexpr (std::is_same_v<T, std::uint64_t>)
+        return T((std::uint64_t(1) << 63) + 977u * x + y);
+    else if constexpr (std::is_same_v<T, std::uint32_t>)
+        return T(4000000000u + 13u * x + y);
+    else if constexpr (std::is_signed_v<T>)
+        return T(-1000 + 31 * x - 17 * y);
+    else
+        return T(x + y);
 }
 
-template <class T> Image<T> make_image(Box2I box) {
+template <class T>
+Image<T> make_image(Box2I box) {
     Image<T> img(box);
     for (int y = 0; y < img.height(); ++y)
         for (int x = 0; x < img.width(); ++x) img(x, y) = pattern<T>(x, y);
     return img;
 }
 
-template <class A, class B> void check_same_pixels(A const& a, B const& b) {
+template <class A, class B>
+void check_same_pixels(A const& a, B const& b) {
     REQUIRE(a.bbox() == b.bbox());
     for (int y = 0; y < a.height(); ++y)
         for (int x = 0; x < a.width(); ++x) REQUIRE(a(x, y) == b(x, y));
@@ -75,7 +86,7 @@ std::string error_of(auto&& f) {
     return "(no exception)";
 }
 
-[[maybe_unused]] std::vector<std::byte> slurp(fs::path const& p) {
+std::vector<std::byte> slurp(fs::path const& p) {
     std::ifstream in(p, std::ios::binary);
     std::vector<char> c((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::vector<std::byte> out(c.size());
@@ -272,6 +283,311 @@ TEST_CASE("sub-region reads use parent coordinates") {
         }
     auto const msg = error_of([&] { (void)fits::read_image<float>(path, {.bbox = box.dilated_by(1)}); });
     CHECK(msg.find("not inside the image bbox") != std::string::npos);
+}
+
+TEST_CASE("header cards survive a round trip in order") {
+    TmpDir tmp;
+    auto const path = tmp / "hdr.fits";
+    fits::Header hdr;
+    hdr.set("OBJECT", "M31 'core'", "with quotes");
+    hdr.set("LONGSTR", std::string(150, 'x') + "end"); // CONTINUE convention
+    hdr.set("PI", 3.141592653589793);                  // needs 16 significant digits
+    hdr.set("TINY", 1e-300);
+    hdr.set("BIGINT", std::int64_t(-9000000000000000000));
+    hdr.set("YES", true);
+    hdr.set("NO", false);
+    hdr.set("LONG_KEYWORD_NAME", 42); // > 8 characters: HIERARCH
+    hdr.append({"UNDEF", {}, "no value"});
+    hdr.add_comment("first comment");
+    hdr.add_history("step 1");
+    hdr.add_history("step 2");
+    // managed and structural cards in a user header are ignored on write
+    fits::Header with_managed = hdr;
+    with_managed.set("NAXIS", 7);
+    with_managed.set("CRVAL1A", 99);
+    with_managed.set("MP_FAKE", 3);
+    with_managed.set("EXTNAME", "NOPE");
+    Image<float> img(Box2I::from_min_size({2, 3}, {4, 5}), 1.0f);
+    fits::write(path, img, {.header = with_managed});
+    CHECK(raw_key(path, 0, "LONG_KEYWORD_NAME") == "42");
+    CHECK(raw_key(path, 0, "PI") == "3.141592653589793");
+    CHECK(raw_key(path, 0, "NAXIS") == "2");
+    CHECK(raw_key(path, 0, "CRVAL1A") == "2");
+    CHECK(raw_key(path, 0, "MP_FAKE") == "<missing>");
+    CHECK(raw_key(path, 0, "EXTNAME") == "<missing>");
+
+    fits::Header meta;
+    Image<float> const back = fits::read_image<float>(path, {.metadata = &meta});
+    CHECK(back.xy0() == Point2I{2, 3});
+    CHECK(meta == hdr); // xy0 cards stripped, everything else in order
+    CHECK(meta.get<std::string>("LONGSTR") == std::string(150, 'x') + "end");
+    CHECK(meta.get<double>("PI") == 3.141592653589793);
+    CHECK(meta.get<std::int64_t>("BIGINT") == -9000000000000000000);
+    CHECK(meta.find("OBJECT")->comment == "with quotes");
+
+    // the raw header keeps the xy0 cards
+    fits::Header const raw = fits::read_header(path);
+    CHECK(raw.get<int>("CRPIX1A") == 1);
+    CHECK(raw.get<std::string>("CTYPE1A") == "LINEAR");
+
+    fits::Header bad;
+    bad.set("NAN", std::numeric_limits<double>::quiet_NaN());
+    auto const msg = error_of([&] { fits::write(tmp / "nan.fits", img, {.header = bad}); });
+    CHECK(msg.find("NAN") != std::string::npos);
+    CHECK(msg.find("non-finite") != std::string::npos);
+    CHECK(!fs::exists(tmp / "nan.fits"));
+}
+
+TEST_CASE("Header typed access") {
+    fits::Header h{{"A", std::int64_t(5), ""}, {"B", 2.5, ""}, {"C", std::string("s"), ""}, {"D", true, ""}};
+    CHECK(h.get<int>("a") == 5); // keywords compare case-insensitively
+    CHECK(h.get<double>("A") == 5.0);
+    CHECK(h.get<float>("B") == 2.5f);
+    CHECK(h.get<std::string>("C") == "s");
+    CHECK(h.get<bool>("D"));
+    CHECK(h.get<int>("MISSING", -1) == -1);
+    CHECK_THROWS_AS((void)h.get<int>("MISSING"), NotFoundError);
+    CHECK_THROWS_AS((void)h.get<int>("B"), InvalidParameterError); // 2.5 is not an integer
+    h.set("A", 300);
+    CHECK_THROWS_AS((void)h.get<std::uint8_t>("A"), InvalidParameterError);
+    CHECK_THROWS_AS((void)h.get<std::string>("A"), InvalidParameterError);
+    CHECK(h.size() == 4);
+    CHECK(h.cards()[0].keyword == "A"); // set updates in place
+    CHECK(h.erase("a") == 1);
+    CHECK_THROWS_AS(h.set("COMMENT", 1), InvalidParameterError);
+}
+
+TEST_CASE("lossy quantized compression of floating planes") {
+    TmpDir tmp;
+    auto const path = tmp / "lossy.fits";
+    MaskedImage<float> mi(Box2I::from_min_size({0, 0}, {64, 48}));
+    std::uint32_t state = 12345;
+    auto gauss = [&] { // sum of 12 uniforms - 6: unit variance
+        double s = 0;
+        for (int i = 0; i < 12; ++i) {
+            state = state * 1664525u + 1013904223u;
+            s += (state >> 8) / double(1 << 24);
+        }
+        return s - 6.0;
+    };
+    for (int y = 0; y < mi.height(); ++y)
+        for (int x = 0; x < mi.width(); ++x) {
+            mi.image()(x, y) = float(100.0 + gauss());
+            mi.variance()(x, y) = 1.0f;
+            mi.mask()(x, y) = MaskPixel(x & 7);
+        }
+    mi.image()(3, 3) = std::numeric_limits<float>::quiet_NaN();
+    fits::write(path, mi, {.compression = fits::Compression::gzip, .quantize_level = 16.0f});
+    auto const algo = raw_key(path, 1, "ZCMPTYPE");
+    CHECK((algo == "'RICE_1'" || algo == "'RICE_ONE'")); // cfitsio spells it either way
+    CHECK(raw_key(path, 1, "ZQUANTIZ") == "'SUBTRACTIVE_DITHER_2'");
+    CHECK(raw_key(path, 2, "ZCMPTYPE") == "'GZIP_2'"); // the mask stays lossless
+    auto const back = fits::read_masked_image<float>(path);
+    double maxerr = 0;
+    for (int y = 0; y < mi.height(); ++y)
+        for (int x = 0; x < mi.width(); ++x) {
+            if (x == 3 && y == 3) continue;
+            maxerr = std::max(maxerr, double(std::abs(back.image()(x, y) - mi.image()(x, y))));
+            REQUIRE(back.mask()(x, y) == mi.mask()(x, y));
+        }
+    CHECK(std::isnan(back.image()(3, 3)));
+    CHECK(maxerr > 0);                 // it is lossy
+    CHECK(maxerr <= 0.5 * 1.2 / 16.0); // within half a step of sigma/q (sigma estimated ~1)
+    CHECK_THROWS_AS(fits::write(tmp / "x.fits", mi, {.quantize_level = 4.0f}), InvalidParameterError);
+    CHECK_THROWS_AS(fits::write(tmp / "y.fits", mi, {.compression = fits::Compression::rice, .dither_seed = 0}),
+                    InvalidParameterError);
+    Image<std::int64_t> i64(Box2I::from_min_size({0, 0}, {2, 2}));
+    auto const msg = error_of([&] { fits::write(tmp / "i64.fits", i64, {.compression = fits::Compression::gzip}); });
+    CHECK(msg.find("64-bit integer") != std::string::npos);
+    CHECK(!fs::exists(tmp / "i64.fits"));
+}
+
+TEST_CASE("reading from memory gives the same result as from the file") {
+    TmpDir tmp;
+    auto const path = tmp / "mi.fits";
+    MaskedImage<double> mi(Box2I::from_min_size({-3, -4}, {9, 7}));
+    mi.image().assign(make_image<double>(mi.bbox()));
+    mi.mask().fill(mi.mask().bit_mask("EDGE"));
+    fits::write(path, mi, {.compression = fits::Compression::rice});
+    auto const bytes = slurp(path);
+    auto const a = fits::read_masked_image<double>(std::span<std::byte const>(bytes));
+    check_same_pixels(a.image(), mi.image());
+    check_same_pixels(a.mask(), mi.mask());
+    CHECK(fits::image_info(std::span<std::byte const>(bytes)).bbox == mi.bbox());
+}
+
+TEST_CASE("writes are atomic") {
+    TmpDir tmp;
+    auto const path = tmp / "out.fits";
+    Image<float> a(Box2I::from_min_size({0, 0}, {5, 5}), 1.0f);
+    Image<float> b(Box2I::from_min_size({0, 0}, {6, 6}), 2.0f);
+    fits::write(path, a);
+    auto const before = slurp(path);
+
+    // existing file, overwrite not asked
+    auto msg = error_of([&] { fits::write(path, b); });
+    CHECK(msg.find("exists") != std::string::npos);
+    CHECK(msg.find(path.string()) != std::string::npos);
+    CHECK_THROWS_AS(fits::write(path, b), IoError);
+    CHECK(slurp(path) == before);
+
+    // a failure in the middle of writing (a header value FITS cannot hold) leaves the old file
+    fits::Header bad;
+    bad.set("BAD", std::numeric_limits<double>::infinity());
+    CHECK_THROWS_AS(fits::write(path, b, {.header = bad, .overwrite = true}), InvalidParameterError);
+    CHECK(slurp(path) == before);
+    // and no temporary file behind
+    int n = 0;
+    for (auto const& e : fs::directory_iterator(tmp.dir)) {
+        (void)e;
+        ++n;
+    }
+    CHECK(n == 1);
+
+    // overwrite replaces it
+    fits::write(path, b, {.overwrite = true, .sync = true});
+    CHECK(fits::read_image<float>(path).bbox() == b.bbox());
+
+    // a directory that does not exist, or cannot be written
+    msg = error_of([&] { fits::write(tmp.dir / "no" / "such" / "x.fits", a); });
+    CHECK(msg.find("cannot create a temporary file") != std::string::npos);
+    CHECK_THROWS_AS(fits::write(tmp.dir / "no" / "x.fits", a), FitsError);
+    if (::geteuid() != 0) { // root ignores permissions
+        auto const ro = tmp.dir / "ro";
+        fs::create_directory(ro);
+        fits::write(ro / "keep.fits", a);
+        fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
+        msg = error_of([&] { fits::write(ro / "keep.fits", b, {.overwrite = true}); });
+        fs::permissions(ro, fs::perms::owner_all);
+        CHECK(msg.find("keep.fits") != std::string::npos);
+        CHECK(fits::read_image<float>(ro / "keep.fits").bbox() == a.bbox());
+    }
+    // a directory in the way
+    fs::create_directory(tmp.dir / "d.fits");
+    CHECK_THROWS_AS(fits::write(tmp.dir / "d.fits", a, {.overwrite = true}), IoError);
+}
+
+namespace {
+void write_raw(fs::path const& p, std::vector<std::byte> const& bytes, std::size_t n) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<char const*>(bytes.data()), std::streamsize(n));
+}
+/// A file made directly with cfitsio: `kind` 0 = 3-D image, 1 = binary table in HDU 1, 2 = empty primary only,
+/// 3 = mask with a bad MP_ card, 4 = float image with a value too large for int16.
+void make_special(fs::path const& p, int kind) {
+    fitsfile* f = nullptr;
+    int status = 0;
+    fits_create_diskfile(&f, p.c_str(), &status);
+    if (kind == 0) {
+        long naxes[3] = {4, 3, 2};
+        fits_create_img(f, FLOAT_IMG, 3, naxes, &status);
+    } else if (kind == 1) {
+        fits_create_img(f, BYTE_IMG, 0, nullptr, &status);
+        char const* ttype[] = {"X"};
+        char const* tform[] = {"1E"};
+        fits_create_tbl(f, BINARY_TBL, 3, 1, const_cast<char**>(ttype), const_cast<char**>(tform), nullptr, "T",
+                        &status);
+    } else if (kind == 2) {
+        fits_create_img(f, BYTE_IMG, 0, nullptr, &status);
+    } else if (kind == 3) {
+        long naxes[2] = {3, 2};
+        fits_create_img(f, LONG_IMG, 2, naxes, &status);
+        int bad = 40;
+        fits_write_key(f, TINT, "MP_BAD", &bad, nullptr, &status);
+        int zero[6] = {};
+        fits_write_img(f, TINT, 1, 6, zero, &status);
+    } else {
+        long naxes[2] = {2, 1};
+        fits_create_img(f, FLOAT_IMG, 2, naxes, &status);
+        float v[2] = {1.0f, 1e10f};
+        fits_write_img(f, TFLOAT, 1, 2, v, &status);
+    }
+    fits_close_file(f, &status);
+    REQUIRE(status == 0);
+}
+} // namespace
+
+TEST_CASE("malformed and unexpected files give clear errors") {
+    TmpDir tmp;
+    auto const path = tmp / "mi.fits";
+    MaskedImage<float> mi(Box2I::from_min_size({0, 0}, {50, 40}));
+    fits::write(path, mi);
+    auto const bytes = slurp(path);
+
+    SUBCASE("missing file") {
+        auto const msg = error_of([&] { (void)fits::read_image<float>(tmp / "nope.fits"); });
+        CHECK(msg.find("nope.fits") != std::string::npos);
+        CHECK(msg.find("no such") != std::string::npos);
+    }
+    SUBCASE("truncated file") {
+        for (std::size_t n : {std::size_t(100), std::size_t(2880), bytes.size() / 2, bytes.size() - 2880}) {
+            write_raw(tmp / "cut.fits", bytes, n);
+            try {
+                (void)fits::read_masked_image<float>(tmp / "cut.fits");
+                FAIL("no exception for a file cut at ", n);
+            } catch (FitsError const& e) {
+                CHECK(e.file() == (tmp / "cut.fits").string());
+                std::string const w = e.what();
+                CHECK(w.find("cut.fits") != std::string::npos);
+                if (n == bytes.size() - 2880) CHECK(w.find("truncated") != std::string::npos);
+            }
+        }
+    }
+    SUBCASE("garbage") {
+        std::vector<std::byte> junk(5000);
+        for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = std::byte((i * 7919) & 255);
+        write_raw(tmp / "junk.fits", junk, junk.size());
+        try {
+            (void)fits::read_image<float>(tmp / "junk.fits");
+            FAIL("no exception");
+        } catch (FitsError const& e) {
+            CHECK(e.status() != 0);
+            CHECK(std::string(e.what()).find("cfitsio status") != std::string::npos);
+        }
+        CHECK_THROWS_AS((void)fits::read_image<float>(std::span<std::byte const>(junk)), FitsError);
+        CHECK_THROWS_AS((void)fits::read_image<float>(std::span<std::byte const>()), FitsError);
+    }
+    SUBCASE("HDU past the end") {
+        auto const msg = error_of([&] { (void)fits::read_image<float>(path, {.hdu = 7}); });
+        CHECK(msg.find("HDU 7") != std::string::npos);
+    }
+    SUBCASE("binary table instead of an image") {
+        make_special(tmp / "tbl.fits", 1);
+        try {
+            (void)fits::read_image<float>(tmp / "tbl.fits", {.hdu = 1});
+            FAIL("no exception");
+        } catch (FitsError const& e) {
+            CHECK(std::string(e.what()).find("binary table, not an image") != std::string::npos);
+            CHECK(e.hdu() == 2); // 1-based in FitsError
+        }
+    }
+    SUBCASE("empty primary without extensions") {
+        make_special(tmp / "empty.fits", 2);
+        CHECK(error_of([&] { (void)fits::read_image<float>(tmp / "empty.fits"); }).find("no image data") !=
+              std::string::npos);
+        CHECK(error_of([&] { (void)fits::read_image<float>(tmp / "empty.fits", {.hdu = 0}); }).find("NAXIS = 0") !=
+              std::string::npos);
+    }
+    SUBCASE("3-D image") {
+        make_special(tmp / "cube.fits", 0);
+        CHECK(error_of([&] { (void)fits::read_image<float>(tmp / "cube.fits"); }).find("expected a 2-D image") !=
+              std::string::npos);
+    }
+    SUBCASE("bad mask plane card") {
+        make_special(tmp / "mp.fits", 3);
+        CHECK(error_of([&] { (void)fits::read_mask(tmp / "mp.fits"); }).find("MP_BAD is not a bit index") !=
+              std::string::npos);
+    }
+    SUBCASE("value out of range of the requested type") {
+        make_special(tmp / "big.fits", 4);
+        try {
+            (void)fits::read_image<std::int16_t>(tmp / "big.fits");
+            FAIL("no exception");
+        } catch (FitsError const& e) {
+            CHECK(e.status() == NUM_OVERFLOW);
+        }
+        CHECK(fits::read_image<double>(tmp / "big.fits")(1, 0) == double(1e10f)); // converting reads work
+    }
 }
 
 #endif // SKYSTACK_HAS_CFITSIO

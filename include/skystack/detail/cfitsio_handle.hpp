@@ -150,7 +150,9 @@ public:
             throw_fits("cannot move to HDU " + std::to_string(hdu), m_name, hdu, status);
     }
     /// Throw FitsError for a failed cfitsio call on the current HDU.
-    [[noreturn]] void fail(std::string const& what, int status) const { throw_fits(what, m_name, current_hdu(), status); }
+    [[noreturn]] void fail(std::string const& what, int status) const {
+        throw_fits(what, m_name, current_hdu(), status);
+    }
     /// Throw when status != 0.
     void check(int status, char const* what) const {
         if (status != 0) fail(what, status);

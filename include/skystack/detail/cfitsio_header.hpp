@@ -38,11 +38,10 @@ inline bool starts_with_digits_after(std::string_view kw, std::string_view prefi
 /// Structural and tile-compression keywords: owned by cfitsio, never user metadata.
 inline bool is_structural_keyword(std::string_view kw) {
     static constexpr std::string_view exact[] = {
-        "SIMPLE",   "BITPIX",   "NAXIS",    "EXTEND",   "XTENSION", "PCOUNT",   "GCOUNT",   "BZERO",
-        "BSCALE",   "BLANK",    "END",      "CHECKSUM", "DATASUM",  "LONGSTRN", "TFIELDS",  "THEAP",
-        "ZIMAGE",   "ZSIMPLE",  "ZTENSION", "ZBITPIX",  "ZNAXIS",   "ZCMPTYPE", "ZMASKCMP", "ZQUANTIZ",
-        "ZDITHER0", "ZEXTEND",  "ZBLOCKED", "ZPCOUNT",  "ZGCOUNT",  "ZHECKSUM", "ZDATASUM", "ZSCALE",
-        "ZZERO",    "ZBLANK"};
+        "SIMPLE",   "BITPIX",  "NAXIS",    "EXTEND",   "XTENSION", "PCOUNT",   "GCOUNT",   "BZERO",   "BSCALE",
+        "BLANK",    "END",     "CHECKSUM", "DATASUM",  "LONGSTRN", "TFIELDS",  "THEAP",    "ZIMAGE",  "ZSIMPLE",
+        "ZTENSION", "ZBITPIX", "ZNAXIS",   "ZCMPTYPE", "ZMASKCMP", "ZQUANTIZ", "ZDITHER0", "ZEXTEND", "ZBLOCKED",
+        "ZPCOUNT",  "ZGCOUNT", "ZHECKSUM", "ZDATASUM", "ZSCALE",   "ZZERO",    "ZBLANK"};
     for (auto e : exact)
         if (kw == e) return true;
     static constexpr std::string_view indexed[] = {"NAXIS", "TTYPE", "TFORM", "ZNAXIS", "ZTILE", "ZNAME", "ZVAL"};
@@ -97,7 +96,8 @@ inline fits::Value parse_fits_value(std::string const& v) {
         return v; // unparseable: keep the text
     }
     switch (dtype) {
-    case 'L': return v[0] == 'T';
+    case 'L':
+        return v[0] == 'T';
     case 'I': {
         errno = 0;
         char* end = nullptr;
@@ -111,7 +111,8 @@ inline fits::Value parse_fits_value(std::string const& v) {
             if (c == 'D' || c == 'd') c = 'E';
         return std::strtod(s.c_str(), nullptr);
     }
-    default: return v; // complex and anything else: the raw text
+    default:
+        return v; // complex and anything else: the raw text
     }
 }
 
@@ -235,8 +236,10 @@ inline void write_card(FitsHandle const& h, fits::Card const& c) {
     char const* kw = c.keyword.c_str();
     char const* com = c.comment.empty() ? nullptr : c.comment.c_str();
     if (c.is_commentary()) {
-        if (c.keyword == "COMMENT") fits_write_comment(f, c.comment.c_str(), &status);
-        else if (c.keyword == "HISTORY") fits_write_history(f, c.comment.c_str(), &status);
+        if (c.keyword == "COMMENT")
+            fits_write_comment(f, c.comment.c_str(), &status);
+        else if (c.keyword == "HISTORY")
+            fits_write_history(f, c.comment.c_str(), &status);
         else {
             std::string rec = "        " + c.comment.substr(0, 72);
             fits_write_record(f, rec.c_str(), &status);
@@ -245,7 +248,8 @@ inline void write_card(FitsHandle const& h, fits::Card const& c) {
         std::visit(
             [&](auto const& v) {
                 using V = std::decay_t<decltype(v)>;
-                if constexpr (std::is_same_v<V, std::monostate>) fits_write_key_null(f, kw, com, &status);
+                if constexpr (std::is_same_v<V, std::monostate>)
+                    fits_write_key_null(f, kw, com, &status);
                 else if constexpr (std::is_same_v<V, bool>) {
                     int b = v ? 1 : 0;
                     fits_write_key(f, TLOGICAL, kw, &b, com, &status);
@@ -254,12 +258,14 @@ inline void write_card(FitsHandle const& h, fits::Card const& c) {
                     fits_write_key(f, TLONGLONG, kw, &i, com, &status);
                 } else if constexpr (std::is_same_v<V, double>) {
                     if (!std::isfinite(v))
-                        throw InvalidParameterError(
-                            detail::msg("FITS keyword '", c.keyword, "' = ", v, ": FITS cannot store non-finite reals"));
+                        throw InvalidParameterError(detail::msg("FITS keyword '", c.keyword, "' = ", v,
+                                                                ": FITS cannot store non-finite reals"));
                     fits_write_key_dbl(f, kw, v, -roundtrip_digits(v), com, &status);
                 } else {
-                    if (v.size() > 68) fits_write_key_longstr(f, kw, v.c_str(), com, &status);
-                    else fits_write_key(f, TSTRING, kw, const_cast<char*>(v.c_str()), com, &status);
+                    if (v.size() > 68)
+                        fits_write_key_longstr(f, kw, v.c_str(), com, &status);
+                    else
+                        fits_write_key(f, TSTRING, kw, const_cast<char*>(v.c_str()), com, &status);
                 }
             },
             c.value);

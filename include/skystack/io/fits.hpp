@@ -98,9 +98,11 @@ using skystack::detail::FitsHandle;
 using skystack::detail::throw_fits;
 
 /// cfitsio datatype and image-type codes of a pixel type.
-template <class T> struct cfitsio_type;
+template <class T>
+struct cfitsio_type;
 #define SKYSTACK_FITS_TYPE(T, dt, it)                                                                                  \
-    template <> struct cfitsio_type<T> {                                                                               \
+    template <>                                                                                                        \
+    struct cfitsio_type<T> {                                                                                           \
         static constexpr int datatype = dt;                                                                            \
         static constexpr int imgtype = it;                                                                             \
     }
@@ -118,7 +120,9 @@ SKYSTACK_FITS_TYPE(double, TDOUBLE, DOUBLE_IMG);
 static_assert(sizeof(int) == 4 && sizeof(long long) == 8);
 
 template <class T>
-concept FitsPixel = requires { cfitsio_type<std::remove_cv_t<T>>::datatype; };
+concept FitsPixel = requires {
+    cfitsio_type<std::remove_cv_t<T>>::datatype;
+};
 
 // ---------------------------------------------------------------------------------------------------------- reading
 
@@ -171,8 +175,10 @@ inline std::vector<std::string> extnames(FitsHandle& h) {
         h.move_to(i);
         char v[FLEN_VALUE] = {};
         int status = 0;
-        if (fits_read_key(h.get(), TSTRING, "EXTNAME", v, nullptr, &status) == 0) out[std::size_t(i)] = v;
-        else fits_clear_errmsg();
+        if (fits_read_key(h.get(), TSTRING, "EXTNAME", v, nullptr, &status) == 0)
+            out[std::size_t(i)] = v;
+        else
+            fits_clear_errmsg();
     }
     return out;
 }
@@ -205,7 +211,8 @@ inline Box2I local_region(ImageInfo const& info, Box2I want, std::string const& 
 }
 
 /// Read `region` (0-based file pixels) of the current HDU into `out` (same size) as cfitsio datatype `dt`.
-template <class T> void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, ImageView<T> out, int dt) {
+template <class T>
+void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, ImageView<T> out, int dt) {
     fitsfile* f = h.get();
     int status = 0, anynul = 0;
     T nul{};
@@ -221,7 +228,8 @@ template <class T> void read_region(FitsHandle const& h, ImageInfo const& info, 
         read_box(region, out.data());
     } else if (!info.compressed) {
         for (int y = 0; y < region.height(); ++y)
-            read_box(Box2I::from_min_size({region.min_x(), region.min_y() + y}, {region.width(), 1}), out.row(y).data());
+            read_box(Box2I::from_min_size({region.min_x(), region.min_y() + y}, {region.width(), 1}),
+                     out.row(y).data());
     } else { // tile-compressed: one call decompresses each tile once
         std::vector<T> tmp(std::size_t(region.area()));
         read_box(region, tmp.data());
@@ -230,7 +238,8 @@ template <class T> void read_region(FitsHandle const& h, ImageInfo const& info, 
     }
 }
 
-template <class T> Image<T> read_image_hdu(FitsHandle& h, int hdu, Box2I want, Header* metadata) {
+template <class T>
+Image<T> read_image_hdu(FitsHandle& h, int hdu, Box2I want, Header* metadata) {
     h.move_to(hdu);
     ImageInfo const info = current_image_info(h);
     Box2I const region = local_region(info, want, h.name());
@@ -289,8 +298,10 @@ inline Mask read_mask_hdu(FitsHandle& h, int hdu, Box2I want, std::shared_ptr<Ma
         }
         MaskPixel named = 0;
         for (auto const& [bit, name] : planes) named |= MaskPixel(1) << bit;
-        if (!identity) remap_mask(mask.view(), map);
-        else if (named != ~MaskPixel(0)) mask.view().clear_bits(~named); // unnamed bits are dropped, as conform
+        if (!identity)
+            remap_mask(mask.view(), map);
+        else if (named != ~MaskPixel(0))
+            mask.view().clear_bits(~named); // unnamed bits are dropped, as conform
     }
     if (metadata) *metadata = skystack::detail::metadata_of(h, hdu);
     return mask;
@@ -329,6 +340,10 @@ void write_plane(FitsHandle const& h, ImageView<T const> img, WriteOptions const
                  char const* extname, bool inherit, Header const* user, std::vector<MaskPlane> const* planes) {
     fitsfile* f = h.get();
     int status = 0;
+    if constexpr (std::is_integral_v<T> && sizeof(T) == 8)
+        if (o.compression != Compression::none)
+            throw InvalidParameterError("fits::write: cfitsio cannot tile-compress 64-bit integer images; write them "
+                                        "with Compression::none");
     set_compression(h, o, std::is_floating_point_v<T>);
     long naxes[2] = {long(img.width()), long(img.height())};
     if (fits_create_img(f, imgtype, 2, naxes, &status)) h.fail("cannot create the image HDU", status);
@@ -343,6 +358,21 @@ void write_plane(FitsHandle const& h, ImageView<T const> img, WriteOptions const
     if (planes)
         for (auto const& p : *planes) write_card(h, {"MP_" + p.name, std::int64_t(p.index), ""});
     if (img.empty()) return;
+    if constexpr (std::is_floating_point_v<T>) {
+        if (o.quantize_level > 0) {
+            // cfitsio's quantizer does not recognise NaN; afw marks nulls as -inf and passes that as the null value.
+            T nulval = -std::numeric_limits<T>::infinity();
+            std::vector<T> buf(static_cast<std::size_t>(img.width()));
+            for (int y = 0; y < img.height(); ++y) {
+                auto const r = img.row(y);
+                for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = std::isnan(r[i]) ? nulval : r[i];
+                if (fits_write_imgnull(f, datatype, (long long)y * img.width() + 1, img.width(), buf.data(), &nulval,
+                                       &status))
+                    h.fail("cannot write pixels", status);
+            }
+            return;
+        }
+    }
     if (img.is_contiguous()) {
         if (fits_write_img(f, datatype, 1, (long long)img.width() * img.height(), const_cast<T*>(img.data()), &status))
             h.fail("cannot write pixels", status);
@@ -363,20 +393,21 @@ inline void write_empty_primary(FitsHandle const& h, Header const* user) {
 
 inline void validate(WriteOptions const& o) {
     if (o.quantize_level < 0 || !std::isfinite(o.quantize_level))
-        throw InvalidParameterError(skystack::detail::msg("WriteOptions::quantize_level must be >= 0, got ",
-                                                          o.quantize_level));
+        throw InvalidParameterError(
+            skystack::detail::msg("WriteOptions::quantize_level must be >= 0, got ", o.quantize_level));
     if (o.quantize_level > 0 && o.compression == Compression::none)
         throw InvalidParameterError("WriteOptions::quantize_level > 0 needs compression (gzip or rice)");
     if (o.dither_seed < 1 || o.dither_seed > 10000)
-        throw InvalidParameterError(skystack::detail::msg("WriteOptions::dither_seed must be in 1..10000, got ",
-                                                          o.dither_seed));
+        throw InvalidParameterError(
+            skystack::detail::msg("WriteOptions::dither_seed must be in 1..10000, got ", o.dither_seed));
     if ((o.tile[0] != 0 || o.tile[1] != 0) && (o.tile[0] <= 0 || o.tile[1] <= 0))
         throw InvalidParameterError("WriteOptions::tile must be {0, 0} or two positive sizes");
 }
 
 /// Write through `body(handle)` into a temporary file next to `path`, then rename it over `path`.
 /// On any failure the temporary file is removed and `path` is left as it was.
-template <class Body> void atomic_write(std::filesystem::path const& path, WriteOptions const& o, Body&& body) {
+template <class Body>
+void atomic_write(std::filesystem::path const& path, WriteOptions const& o, Body&& body) {
     namespace fs = std::filesystem;
     validate(o);
     std::error_code ec;
@@ -391,8 +422,8 @@ template <class Body> void atomic_write(std::filesystem::path const& path, Write
     fs::path const dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
     static std::atomic<unsigned> counter{0};
     std::random_device rd;
-    std::string const tmpname = "." + path.filename().string() + ".tmp" + std::to_string(rd()) + "_" +
-                                std::to_string(counter.fetch_add(1));
+    std::string const tmpname =
+        "." + path.filename().string() + ".tmp" + std::to_string(rd()) + "_" + std::to_string(counter.fetch_add(1));
     fs::path const tmp = dir / tmpname;
     try {
         {
@@ -417,15 +448,18 @@ template <class Body> void atomic_write(std::filesystem::path const& path, Write
     }
 }
 
-template <class T> struct masked_image_traits {
+template <class T>
+struct masked_image_traits {
     static constexpr bool value = false;
 };
-template <class T, class V> struct masked_image_traits<MaskedImage<T, V>> {
+template <class T, class V>
+struct masked_image_traits<MaskedImage<T, V>> {
     static constexpr bool value = true;
     using image_type = T;
     using variance_type = V;
 };
-template <class T, class V> struct masked_image_traits<MaskedImageView<T, V>> {
+template <class T, class V>
+struct masked_image_traits<MaskedImageView<T, V>> {
     static constexpr bool value = true;
     using image_type = std::remove_const_t<T>;
     using variance_type = V;
@@ -434,7 +468,8 @@ template <class T, class V> struct masked_image_traits<MaskedImageView<T, V>> {
 template <class T>
 concept AnyMask = std::is_base_of_v<Mask, T> || std::is_same_v<T, MaskView> || std::is_same_v<T, ConstMaskView>;
 
-template <class T> Image<T> read_image(FitsHandle& h, ReadOptions const& o) {
+template <class T>
+Image<T> read_image(FitsHandle& h, ReadOptions const& o) {
     return read_image_hdu<T>(h, pick_hdu(h, o.hdu, "IMAGE"), o.bbox, o.metadata);
 }
 
@@ -442,7 +477,8 @@ inline Mask read_mask(FitsHandle& h, ReadOptions const& o) {
     return read_mask_hdu(h, pick_hdu(h, o.hdu, "MASK"), o.bbox, o.planes, o.metadata);
 }
 
-template <class T, class V> MaskedImage<T, V> read_masked_image(FitsHandle& h, ReadOptions const& o) {
+template <class T, class V>
+MaskedImage<T, V> read_masked_image(FitsHandle& h, ReadOptions const& o) {
     int ih = -1, mh = -1, vh = -1;
     int const n = h.num_hdus();
     if (o.hdu >= 0) {
@@ -499,13 +535,16 @@ inline constexpr char const* memory_name = "<memory>";
 /// @throws IoError when `path` exists and overwrite is false or is a directory; FitsError for cfitsio failures
 ///         (unwritable directory included), with the file, HDU and cfitsio's message; InvalidParameterError for
 ///         bad options or header values.
-template <class Obj> void write(std::filesystem::path const& path, Obj const& obj, WriteOptions const& opts = {}) {
+template <class Obj>
+void write(std::filesystem::path const& path, Obj const& obj, WriteOptions const& opts = {}) {
     using detail::cfitsio_type;
     bool const ext = opts.compression != Compression::none; // a compressed image cannot be the primary HDU
     if constexpr (detail::AnyMask<Obj>) {
         ConstMaskView const m = [&]() -> ConstMaskView {
-            if constexpr (std::is_base_of_v<Mask, Obj>) return obj.cview();
-            else return obj;
+            if constexpr (std::is_base_of_v<Mask, Obj>)
+                return obj.cview();
+            else
+                return obj;
         }();
         auto const planes = m.planes().planes();
         detail::atomic_write(path, opts, [&](detail::FitsHandle& h) {
@@ -526,15 +565,17 @@ template <class Obj> void write(std::filesystem::path const& path, Obj const& ob
             detail::write_plane<T>(h, img, opts, cfitsio_type<T>::imgtype, cfitsio_type<T>::datatype, "IMAGE", true,
                                    nullptr, nullptr);
             detail::write_plane<MaskPixel>(h, m, opts, LONG_IMG, TINT, "MASK", true, nullptr, &planes);
-            detail::write_plane<V>(h, var, opts, cfitsio_type<V>::imgtype, cfitsio_type<V>::datatype, "VARIANCE",
-                                   true, nullptr, nullptr);
+            detail::write_plane<V>(h, var, opts, cfitsio_type<V>::imgtype, cfitsio_type<V>::datatype, "VARIANCE", true,
+                                   nullptr, nullptr);
         });
     } else {
         using T = std::remove_const_t<typename Obj::value_type>;
         static_assert(detail::FitsPixel<T>, "fits::write: unsupported pixel type");
         ImageView<T const> const img = [&]() -> ImageView<T const> {
-            if constexpr (requires { obj.cview(); }) return obj.cview();
-            else return obj;
+            if constexpr (requires { obj.cview(); })
+                return obj.cview();
+            else
+                return obj;
         }();
         detail::atomic_write(path, opts, [&](detail::FitsHandle& h) {
             if (ext) detail::write_empty_primary(h, &opts.header);
@@ -548,7 +589,8 @@ template <class Obj> void write(std::filesystem::path const& path, Obj const& ob
 /// FitsError). xy0 comes from the "A" pseudo-WCS; only `opts.bbox` is read when given. Compressed HDUs are read
 /// transparently. Integer images are read without null substitution; floating images get NaN for null pixels.
 /// @throws FitsError (missing file, wrong HDU type, truncated or corrupt data), LengthError (bbox outside).
-template <class T> [[nodiscard]] Image<T> read_image(std::filesystem::path const& path, ReadOptions const& opts = {}) {
+template <class T>
+[[nodiscard]] Image<T> read_image(std::filesystem::path const& path, ReadOptions const& opts = {}) {
     static_assert(detail::FitsPixel<T>, "fits::read_image: unsupported pixel type");
     auto h = detail::FitsHandle::open_read(path);
     return detail::read_image<T>(h, opts);

@@ -46,11 +46,16 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 inline char const* value_type_name(Value const& v) noexcept {
     switch (v.index()) {
-    case 0: return "none";
-    case 1: return "logical";
-    case 2: return "integer";
-    case 3: return "real";
-    default: return "string";
+    case 0:
+        return "none";
+    case 1:
+        return "logical";
+    case 2:
+        return "integer";
+    case 3:
+        return "real";
+    default:
+        return "string";
     }
 }
 } // namespace detail
@@ -92,13 +97,15 @@ public:
     /// Integers convert to floating types; a real converts to an integer type only when it is integral and fits.
     /// @throws NotFoundError when `key` is absent; InvalidParameterError when the value has another type or
     ///         does not fit in T.
-    template <class T> [[nodiscard]] T get(std::string_view key) const {
+    template <class T>
+    [[nodiscard]] T get(std::string_view key) const {
         Card const* c = find(key);
         if (!c) throw NotFoundError(skystack::detail::msg("FITS header has no keyword '", key, "'"));
         return convert<T>(*c);
     }
     /// Value of `key` converted to T, or `fallback` when `key` is absent (a present value of the wrong type throws).
-    template <class T> [[nodiscard]] T get(std::string_view key, T fallback) const {
+    template <class T>
+    [[nodiscard]] T get(std::string_view key, T fallback) const {
         Card const* c = find(key);
         return c ? convert<T>(*c) : fallback;
     }
@@ -106,7 +113,8 @@ public:
     /// Set `key` to `value`: the first card with that keyword is updated in place (keeping its position, and its
     /// comment unless `comment` is given), otherwise a card is appended.
     /// @throws InvalidParameterError for an empty keyword or a commentary keyword (use add_comment/add_history).
-    template <class T> void set(std::string_view key, T const& value, std::string_view comment = {}) {
+    template <class T>
+    void set(std::string_view key, T const& value, std::string_view comment = {}) {
         if (key.empty() || detail::iequals(key, "COMMENT") || detail::iequals(key, "HISTORY"))
             throw InvalidParameterError(
                 skystack::detail::msg("Header::set: '", key, "' is not a valued keyword; use add_comment/add_history"));
@@ -128,7 +136,10 @@ public:
         return std::erase_if(m_cards, [&](Card const& c) { return detail::iequals(c.keyword, key); });
     }
     /// Remove every card for which `pred(card)` is true; returns how many were removed.
-    template <class Pred> std::size_t erase_if(Pred pred) { return std::erase_if(m_cards, pred); }
+    template <class Pred>
+    std::size_t erase_if(Pred pred) {
+        return std::erase_if(m_cards, pred);
+    }
 
     /// Append the cards of `other` whose keyword this header lacks, and all its COMMENT/HISTORY cards (FITS
     /// INHERIT merging of a primary header into an extension's).
@@ -140,37 +151,48 @@ public:
     bool operator==(Header const&) const = default;
 
 private:
-    template <class T> static Value to_value(T const& v) {
-        if constexpr (std::is_same_v<T, Value>) return v;
-        else if constexpr (std::is_same_v<T, bool>) return Value(v);
+    template <class T>
+    static Value to_value(T const& v) {
+        if constexpr (std::is_same_v<T, Value>)
+            return v;
+        else if constexpr (std::is_same_v<T, bool>)
+            return Value(v);
         else if constexpr (std::is_integral_v<T>) {
             if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
                 if (v > T(std::numeric_limits<std::int64_t>::max()))
-                    throw InvalidParameterError(skystack::detail::msg("Header::set: ", v, " does not fit a FITS integer"));
+                    throw InvalidParameterError(
+                        skystack::detail::msg("Header::set: ", v, " does not fit a FITS integer"));
             }
             return Value(std::int64_t(v));
-        } else if constexpr (std::is_floating_point_v<T>) return Value(double(v));
-        else if constexpr (std::is_convertible_v<T const&, std::string_view>) return Value(std::string(std::string_view(v)));
-        else static_assert(sizeof(T) == 0, "Header::set: unsupported value type");
+        } else if constexpr (std::is_floating_point_v<T>)
+            return Value(double(v));
+        else if constexpr (std::is_convertible_v<T const&, std::string_view>)
+            return Value(std::string(std::string_view(v)));
+        else
+            static_assert(sizeof(T) == 0, "Header::set: unsupported value type");
     }
 
-    template <class T> static T convert(Card const& c) {
+    template <class T>
+    static T convert(Card const& c) {
         auto bad = [&]() -> InvalidParameterError {
             return InvalidParameterError(skystack::detail::msg("FITS keyword '", c.keyword, "' holds a ",
                                                                detail::value_type_name(c.value),
                                                                " value, which cannot be read as the requested type"));
         };
-        if constexpr (std::is_same_v<T, Value>) return c.value;
+        if constexpr (std::is_same_v<T, Value>)
+            return c.value;
         else if constexpr (std::is_same_v<T, bool>) {
             if (auto const* b = std::get_if<bool>(&c.value)) return *b;
             throw bad();
         } else if constexpr (std::is_integral_v<T>) {
             std::int64_t i = 0;
-            if (auto const* p = std::get_if<std::int64_t>(&c.value)) i = *p;
+            if (auto const* p = std::get_if<std::int64_t>(&c.value))
+                i = *p;
             else if (auto const* d = std::get_if<double>(&c.value)) {
                 if (!(std::isfinite(*d) && std::trunc(*d) == *d && std::abs(*d) < 9.2e18)) throw bad();
                 i = std::int64_t(*d);
-            } else throw bad();
+            } else
+                throw bad();
             if (!std::in_range<T>(i))
                 throw InvalidParameterError(
                     skystack::detail::msg("FITS keyword '", c.keyword, "' = ", i, " does not fit the requested type"));
@@ -182,7 +204,8 @@ private:
         } else if constexpr (std::is_same_v<T, std::string>) {
             if (auto const* s = std::get_if<std::string>(&c.value)) return *s;
             throw bad();
-        } else static_assert(sizeof(T) == 0, "Header::get: unsupported value type");
+        } else
+            static_assert(sizeof(T) == 0, "Header::get: unsupported value type");
     }
 };
 
