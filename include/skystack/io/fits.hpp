@@ -224,6 +224,25 @@ void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, Image
         long lp[2] = {long(b.max_x()) + 1, long(b.max_y()) + 1};
         if (fits_read_subset(f, dt, fp, lp, inc, nulp, dst, &anynul, &status)) h.fail("cannot read pixels", status);
     };
+    if constexpr (std::is_integral_v<T> && sizeof(T) == 8) {
+        if (info.compressed) { // cfitsio cannot decompress into 64-bit integers; compressed data fits a double
+            std::vector<double> tmp(std::size_t(region.area()));
+            long fp[2] = {long(region.min_x()) + 1, long(region.min_y()) + 1};
+            long lp[2] = {long(region.max_x()) + 1, long(region.max_y()) + 1};
+            if (fits_read_subset(f, TDOUBLE, fp, lp, inc, nullptr, tmp.data(), &anynul, &status))
+                h.fail("cannot read pixels", status);
+            for (int y = 0; y < region.height(); ++y)
+                for (int x = 0; x < region.width(); ++x) {
+                    double const v = tmp[std::size_t(y) * std::size_t(region.width()) + std::size_t(x)];
+                    if (!(v >= double(std::numeric_limits<T>::min()) && v < 0x1p64 &&
+                          (std::is_unsigned_v<T> || v < 0x1p63)))
+                        h.fail("pixel value " + std::to_string(v) + " does not fit the requested integer type",
+                               NUM_OVERFLOW);
+                    out(x, y) = T(v);
+                }
+            return;
+        }
+    }
     if (out.is_contiguous()) {
         read_box(region, out.data());
     } else if (!info.compressed) {
