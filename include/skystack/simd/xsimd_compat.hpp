@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstdint>
+#include <type_traits>
 #include <cstddef>
 
 #ifndef XSIMD_VERSION_MAJOR
@@ -58,6 +61,24 @@ template <class T, class A> T reduce_max(xsimd::batch<T, A> const& b) noexcept {
 template <class T, class A> std::size_t count_true(xsimd::batch_bool<T, A> const& m) noexcept {
     using B = xsimd::batch<T, A>;
     return static_cast<std::size_t>(reduce_add(xsimd::select(m, B(T(1)), B(T(0)))));
+}
+
+/// Reinterpret the bits of a batch as a batch of another element type of the same width (xsimd's bitwise_cast
+/// takes the target batch type on 8.x and the target element type from 9.0).
+template <class To, class From, class A> xsimd::batch<To, A> bit_cast_batch(xsimd::batch<From, A> const& b) noexcept {
+    static_assert(sizeof(To) == sizeof(From));
+#if XSIMD_VERSION_MAJOR >= 9
+    return xsimd::bitwise_cast<To>(b);
+#else
+    return xsimd::bitwise_cast<xsimd::batch<To, A>>(b);
+#endif
+}
+
+/// A batch_bool as a batch of all-ones / all-zeros lanes of the same element type (portable across versions).
+template <class T, class A> xsimd::batch<T, A> bool_bits(xsimd::batch_bool<T, A> const& m) noexcept {
+    using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    T const ones = std::bit_cast<T>(~U(0));
+    return xsimd::select(m, xsimd::batch<T, A>(ones), xsimd::batch<T, A>(T(0)));
 }
 
 } // namespace skystack::simd

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: MIT
+// Combine and rejection policies for Stacker: small stateless structs with a scalar path and, optionally, a
+// batch (xsimd) path that the stacker detects with a concept and chooses once per stack, never per pixel.
+#pragma once
+
+#include <skystack/config.hpp>
+#include <skystack/simd/xsimd_compat.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <type_traits>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace skystack {
+
+/// How a policy's output variance is formed (afw getResult errors, squared).
+enum class ErrorModel {
+    mean,     ///< error of a weighted mean: Σw²V/(Σw)² from inputs, or s²·Σw²/(Σw)² from the scatter
+    median,   ///< afw MEDIAN: (π/2)·s²/n from the weighted sample variance of the accepted samples
+    sum,      ///< Σw²V (always from the input variances)
+    selected, ///< the (scaled) variance of the selected sample (Min, Max)
+};
+
+/// What the stacker may keep per pixel instead of all samples, for policies that can be accumulated frame by
+/// frame (mergeable partial stacks, coadd.md §10). `none`: the policy needs all samples of a pixel at once.
+enum class Accumulate { none, weighted_sum, min, max };
+
+namespace detail {
+template <class C>
+concept HasAccumulate = requires {
+    { C::accumulate } -> std::convertible_to<Accumulate>;
+};
+template <class C>
+consteval Accumulate accumulate_of() {
+    if constexpr (HasAccumulate<C>)
+        return C::accumulate;
+    else
+        return Accumulate::none;
+}
+template <class C>
+concept HasErrorModel = requires {
+    { C::error } -> std::convertible_to<ErrorModel>;
+};
+template <class C>
+consteval ErrorModel error_model_of() {
+    if constexpr (HasErrorModel<C>)
+        return C::error;
+    else
+        return ErrorModel::mean;
+}
+template <class C>
+concept HasWeighted = requires {
+    { C::weighted } -> std::convertible_to<bool>;
+};
+template <class C>
+consteval bool weighted_of() {
+    if constexpr (HasWeighted<C>)
+        return C::weighted;
+    else
+        return true;
+}
+} // namespace detail
+
+/// A combine policy's scalar path: the accepted samples `v` of one pixel (masked, non-finite and rejected ones
+/// already removed; order = input order, but the policy may reorder `v` in place) and their weights `w`.
+/// `v` is never empty. This is all a user-written policy needs.
+template <class C, class T>
+concept ScalarCombine = requires(C const c, std::span<T> v, std::span<T const> w) {
+    { c.scalar(v, w) } -> std::convertible_to<T>;
+};
+
+/// A combine policy's batch path, for `lanes` pixels at once: `v[k]` holds input k's samples (+inf where the
+/// sample is not accepted, and then `w[k]` is 0), `n` the number of accepted samples per lane. The policy may
+/// reorder `v`. Lanes with n = 0 may return anything (the stacker writes NaN there).
+template <class C, class B>
+concept BatchCombine = requires(C const c, std::span<B> v, std::span<B const> w, B n) {
+    { c.batch(v, w, n) } -> std::convertible_to<B>;
+};
+
+/// Parameters that rejection policies read from the StackConfig (numbers live in the config, not the policy).
+struct ClipParams {
+    double nsigma = 3.0; ///< clip half-width in σ (afw numSigmaClip; AssembleCoadd sigmaClip)
+    int max_iter = 2;    ///< clipping iterations (afw numIter; AssembleCoadd clipIter)
+};
+
+/// A rejection policy's scalar path: accepted samples v, weights w, variances var of one pixel; it moves the
+/// kept samples to the front (same permutation on all three spans) and returns how many are kept.
+template <class R, class T>
+concept ScalarReject = requires(R const r, std::span<T> v, std::span<T> w, std::span<T> var, ClipParams p) {
+    { r.scalar(v, w, var, p) } -> std::convertible_to<std::size_t>;
+};
+
+/// A rejection policy's batch path: like BatchCombine's layout; it sets rejected samples to +inf with weight 0,
+/// may use `scratch` (same size as v) and returns the new count per lane.
+template <class R, class B>
+concept BatchReject = requires(R const r, std::span<B> v, std::span<B> w, std::span<B const> var, B n,
+                               std::span<B> scratch, ClipParams p) {
+    { r.batch(v, w, var, n, scratch, p) } -> std::convertible_to<B>;
+};
+
+// --------------------------------------------------------------------------------------------------------------
+// Sorting networks (Batcher's odd-even merge sort), used by Median and SigmaClip's batch paths.
+
+namespace detail {
+/// Comparator pairs (i < j) of Batcher's odd-even merge sort for n elements: the network for the next power
+/// of two with every comparator touching an index ≥ n dropped, which is exact when the missing elements are
+/// +inf (they would never move).
+inline std::vector<std::pair<std::uint16_t, std::uint16_t>> sorting_network(std::size_t n) {
+    std::vector<std::pair<std::uint16_t, std::uint16_t>> out;
+    std::size_t N = 1;
+    while (N < n) N <<= 1;
+    for (std::size_t p = 1; p < N; p <<= 1)
+        for (std::size_t k = p; k >= 1; k >>= 1)
+            for (std::size_t j = k % p; j + k < N; j += 2 * k)
+                for (std::size_t i = 0; i < std::min(k, N - j - k); ++i)
+                    if ((i + j) / (2 * p) == (i + j + k) / (2 * p) && i + j + k < n)
+                        out.emplace_back(std::uint16_t(i + j), std::uint16_t(i + j + k));
+    return out;
+}
+
+/// The network for n ≤ 1024 inputs, built once per size (thread-safe static per size bucket).
+inline std::span<std::pair<std::uint16_t, std::uint16_t> const> cached_sorting_network(std::size_t n) {
+    static constexpr std::size_t max_cached = 1024;
+    if (n > max_cached) return {};
+    static std::vector<std::vector<std::pair<std::uint16_t, std::uint16_t>>> const nets = [] {
+        std::vector<std::vector<std::pair<std::uint16_t, std::uint16_t>>> v;
+        v.reserve(65);
+        for (std::size_t i = 0; i <= 64; ++i) v.push_back(sorting_network(i));
+        return v;
+    }();
+    if (n <= 64) return nets[n];
+    thread_local std::vector<std::pair<std::uint16_t, std::uint16_t>> big;
+    thread_local std::size_t big_n = 0;
+    if (big_n != n) {
+        big = sorting_network(n);
+        big_n = n;
+    }
+    return big;
+}
+
+/// Sort v[0..n) lane-wise in place (ascending; +inf last).
+template <class B>
+SKYSTACK_FORCEINLINE void sort_batches(std::span<B> v) noexcept {
+    auto const net = cached_sorting_network(v.size());
+    if (net.empty() && v.size() > 1) { // > 1024 inputs: odd-even transposition sort (n rounds), also a network
+        for (std::size_t r = 0; r < v.size(); ++r)
+            for (std::size_t i = r % 2; i + 1 < v.size(); i += 2) {
+                B const a = v[i], b = v[i + 1];
+                v[i] = xsimd::min(a, b);
+                v[i + 1] = xsimd::max(a, b);
+            }
+        return;
+    }
+    for (auto [i, j] : net) {
+        B const a = v[i], b = v[j];
+        v[i] = xsimd::min(a, b);
+        v[j] = xsimd::max(a, b);
+    }
+}
+
+/// Linear-interpolated order statistic at fraction f (afw percentile) of each lane of sorted batches `s`,
+/// with `n` valid samples per lane (n = 0 → NaN, n = 1 → the value).
+template <class B>
+B sorted_quantile(std::span<B const> s, B n, double f) noexcept {
+    using T = typename B::value_type;
+    constexpr std::size_t L = B::size;
+    alignas(64) T cnt[L];
+    alignas(64) T out[L];
+    n.store_aligned(cnt);
+    for (std::size_t l = 0; l < L; ++l) {
+        auto const nl = static_cast<std::size_t>(cnt[l]);
+        if (nl == 0) {
+            out[l] = std::numeric_limits<T>::quiet_NaN();
+            continue;
+        }
+        double const idx = f * double(nl - 1);
+        auto const q1 = static_cast<std::size_t>(idx);
+        T const v1 = reinterpret_cast<T const*>(&s[q1])[l];
+        if (q1 + 1 >= nl) {
+            out[l] = v1;
+            continue;
+        }
+        T const v2 = reinterpret_cast<T const*>(&s[q1 + 1])[l];
+        double const w2 = idx - double(q1);
+        out[l] = w2 == 0.0 ? v1 : T((1.0 - w2) * double(v1) + w2 * double(v2));
+    }
+    return B::load_aligned(out);
+}
+
+/// The same for one pixel's sorted samples (n ≥ 1).
+template <class T>
+T sorted_quantile(std::span<T const> s, double f) noexcept {
+    std::size_t const nl = s.size();
+    double const idx = f * double(nl - 1);
+    auto const q1 = static_cast<std::size_t>(idx);
+    if (q1 + 1 >= nl) return s[q1];
+    double const w2 = idx - double(q1);
+    return w2 == 0.0 ? s[q1] : T((1.0 - w2) * double(s[q1]) + w2 * double(s[q1 + 1]));
+}
+} // namespace detail
+
+// --------------------------------------------------------------------------------------------------------------
+// Combine policies
+
+/// Unweighted mean of the accepted samples (every input weight 1): Σx/n. Variance ΣV/n² (or from the scatter).
+struct Mean {
+    static constexpr std::string_view name = "mean";
+    static constexpr bool weighted = false;
+    static constexpr Accumulate accumulate = Accumulate::weighted_sum;
+    template <class T>
+    T scalar(std::span<T> v, std::span<T const> w) const noexcept {
+        T s{}, ws{};
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            s += w[i] * v[i];
+            ws += w[i];
+        }
+        return s / ws;
+    }
+    template <class B>
+    B batch(std::span<B> v, std::span<B const> w, B) const noexcept {
+        B s(0), ws(0);
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            s += xsimd::select(w[i] > B(0), w[i] * v[i], B(0));
+            ws += w[i];
+        }
+        return s / ws;
+    }
+};
+
+/// Weighted mean Σw·x/Σw (afw MEAN with weights, AssembleCoadd "MEAN"); weights per input from the config
+/// (default 1/mean variance of each input).
+struct WeightedMean : Mean {
+    static constexpr std::string_view name = "weighted_mean";
+    static constexpr bool weighted = true;
+};
+
+/// Sum of the (scaled) accepted samples, unweighted: Σx; variance ΣV. A pixel with no accepted input is NaN.
+struct Sum {
+    static constexpr std::string_view name = "sum";
+    static constexpr bool weighted = false;
+    static constexpr Accumulate accumulate = Accumulate::weighted_sum;
+    static constexpr ErrorModel error = ErrorModel::sum;
+    template <class T>
+    T scalar(std::span<T> v, std::span<T const> w) const noexcept {
+        T s{};
+        for (std::size_t i = 0; i < v.size(); ++i) s += w[i] * v[i];
+        return s;
+    }
+};
+
+/// Minimum of the accepted samples; variance is the selected sample's.
+struct Min {
+    static constexpr std::string_view name = "min";
+    static constexpr bool weighted = false;
+    static constexpr Accumulate accumulate = Accumulate::min;
+    static constexpr ErrorModel error = ErrorModel::selected;
+    template <class T>
+    T scalar(std::span<T> v, std::span<T const>) const noexcept {
+        return *std::min_element(v.begin(), v.end());
+    }
+};
+
+/// Maximum of the accepted samples; variance is the selected sample's.
+struct Max {
+    static constexpr std::string_view name = "max";
+    static constexpr bool weighted = false;
+    static constexpr Accumulate accumulate = Accumulate::max;
+    static constexpr ErrorModel error = ErrorModel::selected;
+    template <class T>
+    T scalar(std::span<T> v, std::span<T const>) const noexcept {
+        return *std::max_element(v.begin(), v.end());
+    }
+};
+
+/// Unweighted median of the accepted samples (afw MEDIAN: linear interpolation between the two middle order
+/// statistics); variance (π/2)·s²/n from the weighted sample scatter (NaN for n = 1). The batch path sorts each
+/// pixel's samples with a sorting network, masked samples (+inf) last, and picks the middle per lane.
+struct Median {
+    static constexpr std::string_view name = "median";
+    static constexpr bool weighted = true; // weights enter only the scatter-based error, as in afw
+    static constexpr ErrorModel error = ErrorModel::median;
+    template <class T>
+    T scalar(std::span<T> v, std::span<T const>) const noexcept {
+        std::sort(v.begin(), v.end());
+        return detail::sorted_quantile<T>(v, 0.5);
+    }
+    template <class B>
+    B batch(std::span<B> v, std::span<B const>, B n) const noexcept {
+        detail::sort_batches(v);
+        return detail::sorted_quantile<B>(v, n, 0.5);
+    }
+};
+
+// --------------------------------------------------------------------------------------------------------------
+// Rejection policies
+
+/// No rejection (the default).
+struct NoReject {
+    static constexpr std::string_view name = "";
+};
+
+/// afw MEANCLIP's per-pixel clip: iteration 0 keeps |x − median| ≤ nsigma·0.741301109252802·IQR (unweighted
+/// quartiles), iterations k ≥ 1 keep |x − x̄| ≤ nsigma·σ about the previous iteration's weighted mean and
+/// debiased weighted standard deviation; every iteration re-clips all accepted samples, as afw does. `max_iter`
+/// iterations in total. skystack: a NaN σ (one survivor) is taken as 0, so the survivor equal to the mean stays instead
+/// of the pixel becoming NaN.
+struct SigmaClip {
+    static constexpr std::string_view name = "clip";
+    static constexpr double iqr_to_sigma = 0.741301109252802;
+
+    template <class T>
+    std::size_t scalar(std::span<T> v, std::span<T> w, std::span<T> var, ClipParams p) const {
+        std::size_t const n = v.size();
+        if (n == 0) return 0;
+        thread_local std::vector<T> s;
+        s.assign(v.begin(), v.end());
+        std::sort(s.begin(), s.end());
+        std::span<T const> ss(s);
+        double center = detail::sorted_quantile<T>(ss, 0.5);
+        double hw = p.nsigma * iqr_to_sigma *
+                    (double(detail::sorted_quantile<T>(ss, 0.75)) - double(detail::sorted_quantile<T>(ss, 0.25)));
+        thread_local std::vector<unsigned char> keep;
+        keep.assign(n, 0);
+        for (int it = 0; it < p.max_iter; ++it) {
+            double sw = 0, sw2 = 0, sd = 0, sdd = 0;
+            for (std::size_t i = 0; i < n; ++i) {
+                double const d = double(v[i]) - center;
+                keep[i] = std::abs(d) <= hw;
+                if (!keep[i]) continue;
+                double const wi = w[i];
+                sw += wi;
+                sw2 += wi * wi;
+                sd += wi * d;
+                sdd += wi * d * d;
+            }
+            double const m = sd / sw;
+            double varc = (sdd / sw - m * m) * (sw * sw / (sw * sw - sw2));
+            if (!(varc >= 0)) varc = 0; // negative (rounding) or NaN (one survivor)
+            center += m;
+            hw = p.nsigma * std::sqrt(varc);
+        }
+        std::size_t k = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            if (keep[i]) {
+                std::swap(v[k], v[i]);
+                std::swap(w[k], w[i]);
+                std::swap(var[k], var[i]);
+                std::swap(keep[k], keep[i]);
+                ++k;
+            }
+        return k;
+    }
+
+    template <class B>
+    B batch(std::span<B> v, std::span<B> w, std::span<B const>, B n, std::span<B> s, ClipParams p) const noexcept {
+        using T = typename B::value_type;
+        std::size_t const N = v.size();
+        std::copy(v.begin(), v.end(), s.begin());
+        detail::sort_batches(s);
+        std::span<B const> ss(s.data(), N);
+        B center = detail::sorted_quantile<B>(ss, n, 0.5);
+        B hw = B(T(p.nsigma * iqr_to_sigma)) *
+               (detail::sorted_quantile<B>(ss, n, 0.75) - detail::sorted_quantile<B>(ss, n, 0.25));
+        B const inf(std::numeric_limits<T>::infinity());
+        // keep flags live in s (1/0), so that the original values in v survive every iteration
+        for (int it = 0; it < p.max_iter; ++it) {
+            B sw(0), sw2(0), sd(0), sdd(0);
+            for (std::size_t i = 0; i < N; ++i) {
+                B const d = v[i] - center;
+                auto const k = xsimd::abs(d) <= hw; // +inf samples fail (inf <= finite), NaN hw fails all
+                B const wi = xsimd::select(k, w[i], B(0));
+                B const dk = xsimd::select(k, d, B(0));
+                s[i] = xsimd::select(k, B(1), B(0));
+                sw += wi;
+                sw2 += wi * wi;
+                sd += wi * dk;
+                sdd += wi * dk * dk;
+            }
+            B const m = sd / sw;
+            B varc = (sdd / sw - m * m) * (sw * sw / (sw * sw - sw2));
+            varc = xsimd::select(varc >= B(0), varc, B(0)); // NaN or negative -> 0
+            center += m;
+            hw = B(T(p.nsigma)) * xsimd::sqrt(varc);
+        }
+        B kept(0);
+        for (std::size_t i = 0; i < N; ++i) {
+            auto const k = s[i] > B(0);
+            v[i] = xsimd::select(k, v[i], inf);
+            w[i] = xsimd::select(k, w[i], B(0));
+            kept += s[i];
+        }
+        (void)n;
+        return kept;
+    }
+};
+
+static_assert(std::is_empty_v<Mean> && std::is_empty_v<Median> && std::is_empty_v<SigmaClip>);
+
+} // namespace skystack

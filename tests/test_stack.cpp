@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: MIT
+// Stacker policies against hand-computed per-pixel expectations on tiny stacks (formulas: coadd.md §3-4,
+// data-model.md §5). Every expected number is derived in the comment next to it.
+#include <skystack/stack/online.hpp>
+#include <skystack/stack/stack.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+using namespace skystack;
+
+namespace {
+
+float const fnan = std::numeric_limits<float>::quiet_NaN();
+
+/// A masked image over `box` filled with value v, variance var and mask m.
+MaskedImageF flat(Box2I box, float v, float var = 1.f, MaskPixel m = 0) {
+    MaskedImageF mi(box);
+    mi.image().view().fill(v);
+    mi.variance().view().fill(var);
+    mi.mask().view().fill(m);
+    return mi;
+}
+MaskedImageF flat(float v, float var = 1.f, MaskPixel m = 0) {
+    return flat(Box2I::from_min_size({0, 0}, {3, 2}), v, var, m);
+}
+std::vector<MaskedImageView<float const>> views(std::vector<MaskedImageF> const& v) { return {v.begin(), v.end()}; }
+MaskPixel bit(char const* name) { return MaskPlanes::shared_default()->bit_mask(name); }
+Box2I const box32 = Box2I::from_min_size({0, 0}, {3, 2});
+
+/// Unit weights and no planes beyond the defaults: the afw formulas reduce to textbook ones.
+StackConfig unit_cfg() {
+    StackConfig c;
+    c.mask_propagation_thresholds = {};
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("Mean: plain average, variance ΣV/n², no mask bits") {
+    std::vector<MaskedImageF> in{flat(1.f, 1.f), flat(2.f, 1.f), flat(6.f, 4.f)};
+    auto r = Stacker<Mean>(unit_cfg())(views(in), box32);
+    for (int y = 0; y < 2; ++y)
+        for (int x = 0; x < 3; ++x) {
+            CHECK(r.coadd.image()(x, y) == doctest::Approx(3.0));          // (1+2+6)/3
+            CHECK(r.coadd.variance()(x, y) == doctest::Approx(6.0 / 9.0)); // (1+1+4)/3²
+            CHECK(r.coadd.mask()(x, y) == 0u);
+        }
+    CHECK(r.weights == std::vector<double>{1, 1, 1});
+}
+
+TEST_CASE("WeightedMean: explicit weights and default 1/mean-variance weights") {
+    std::vector<MaskedImageF> in{flat(1.f, 1.f), flat(2.f, 2.f), flat(6.f, 4.f)};
+    SUBCASE("explicit") {
+        auto cfg = unit_cfg();
+        cfg.weights = {1, 2, 1};
+        auto r = Stacker<WeightedMean>(cfg)(views(in), box32);
+        CHECK(r.coadd.image()(1, 1) == doctest::Approx(2.75));           // (1·1+2·2+1·6)/4
+        CHECK(r.coadd.variance()(1, 1) == doctest::Approx(13.0 / 16.0)); // (1·1+4·2+1·4)/4²
+    }
+    SUBCASE("default = 1/MEANCLIP(variance)") {
+        auto r = Stacker<WeightedMean>(unit_cfg())(views(in), box32);
+        REQUIRE(r.weights.size() == 3);
+        CHECK(r.weights[0] == doctest::Approx(1.0));
+        CHECK(r.weights[1] == doctest::Approx(0.5));
+        CHECK(r.weights[2] == doctest::Approx(0.25));
+        CHECK(r.coadd.image()(0, 0) == doctest::Approx((1 + 1 + 1.5) / 1.75)); // Σx/V / Σ1/V = 2
+        CHECK(r.coadd.variance()(0, 0) == doctest::Approx(1 / 1.75));          // inverse-variance: 1/Σ(1/V)
+    }
+    SUBCASE("weight 0 drops an input") {
+        auto cfg = unit_cfg();
+        cfg.weights = {1, 0, 1};
+        auto r = Stacker<WeightedMean>(cfg)(views(in), box32);
+        CHECK(r.coadd.image()(2, 0) == doctest::Approx(3.5)); // (1+6)/2
+    }
+}
+
+TEST_CASE("scale factors multiply the image by s and the variance by s²") {
+    std::vector<MaskedImageF> in{flat(3.f, 1.f), flat(5.f, 2.f)};
+    auto cfg = unit_cfg();
+    cfg.scales = {2, 1};
+    auto r = Stacker<Mean>(cfg)(views(in), box32);
+    CHECK(r.coadd.image()(0, 0) == doctest::Approx(5.5));        // (3·2 + 5)/2
+    CHECK(r.coadd.variance()(0, 0) == doctest::Approx(6.0 / 4)); // (1·4 + 2)/2²
+    auto s = Stacker<Sum>(cfg)(views(in), box32);
+    CHECK(s.coadd.image()(0, 0) == doctest::Approx(11.0));
+    CHECK(s.coadd.variance()(0, 0) == doctest::Approx(6.0));
+}
+
+TEST_CASE("masked and NaN samples are excluded; REJECTED / SENSOR_EDGE mapping; NO_DATA where none is left") {
+    std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(6.f)};
+    in[1].mask()(0, 0) = bit("BAD");                    // rejected, maps to REJECTED
+    in[2].image()(1, 0) = fnan;                         // unmasked NaN: rejected, carries no bit
+    in[1].mask()(2, 0) = bit("EDGE");                   // rejected, maps to SENSOR_EDGE
+    in[0].mask()(2, 0) = bit("DETECTED");               // accepted: ORed into the output
+    for (auto& m : in) m.mask()(0, 1) = bit("NO_DATA"); // nothing left: NO_DATA only (NO_DATA maps to nothing)
+    in[0].mask()(1, 1) = bit("SAT");
+    in[1].mask()(1, 1) = bit("BAD");
+    in[2].mask()(1, 1) = bit("NO_DATA");
+    auto cfg = unit_cfg();
+    cfg.nimage = true;
+    auto r = Stacker<Mean>(cfg)(views(in), box32);
+    auto const& img = r.coadd.image();
+    auto const& msk = r.coadd.mask();
+    CHECK(img(0, 0) == doctest::Approx(3.5)); // (1+6)/2
+    CHECK(msk(0, 0) == msk.bit_mask("REJECTED"));
+    CHECK(img(1, 0) == doctest::Approx(1.5)); // (1+2)/2
+    CHECK(msk(1, 0) == 0u);
+    CHECK(img(2, 0) == doctest::Approx(3.5));
+    CHECK(msk(2, 0) == (bit("DETECTED") | msk.bit_mask("SENSOR_EDGE")));
+    CHECK(std::isnan(img(0, 1)));
+    CHECK(std::isnan(r.coadd.variance()(0, 1)));
+    CHECK(msk(0, 1) == bit("NO_DATA"));
+    CHECK(std::isnan(img(1, 1))); // SAT, BAD and NO_DATA: all rejected
+    CHECK(msk(1, 1) == (bit("NO_DATA") | msk.bit_mask("REJECTED")));
+    CHECK(img(2, 1) == doctest::Approx(3.0));
+    CHECK(r.nimage(0, 0) == 2);
+    CHECK(r.nimage(1, 0) == 2);
+    CHECK(r.nimage(0, 1) == 0);
+    CHECK(r.nimage(2, 1) == 3);
+}
+
+TEST_CASE("mask propagation threshold: F_b = R_b / (Σw_used + R_b) > t_b") {
+    // SAT is bad (rejected) and has threshold 0.1 (AssembleCoadd defaults).
+    StackConfig cfg;
+    cfg.rejected_mask_mapping = false;
+    SUBCASE("1 of 3 saturated: F = 1/3 > 0.1 -> SAT propagates") {
+        std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(6.f)};
+        in[2].mask()(0, 0) = bit("SAT");
+        auto r = Stacker<Mean>(cfg)(views(in), box32);
+        CHECK(r.coadd.mask()(0, 0) == bit("SAT"));
+        CHECK(r.coadd.image()(0, 0) == doctest::Approx(1.5));
+        CHECK(r.coadd.mask()(1, 0) == 0u);
+    }
+    SUBCASE("1 of 11 saturated: F = 1/11 < 0.1 -> not propagated") {
+        std::vector<MaskedImageF> in;
+        for (int i = 0; i < 11; ++i) in.push_back(flat(float(i)));
+        in[3].mask()(0, 0) = bit("SAT");
+        auto r = Stacker<Mean>(cfg)(views(in), box32);
+        CHECK(r.coadd.mask()(0, 0) == 0u);
+        CHECK(r.coadd.image()(0, 0) == doctest::Approx(52.0 / 10)); // (55 - 3)/10
+    }
+    SUBCASE("weights enter the fraction: SAT input weight 1, others 9+9 -> F = 1/19 < 0.1") {
+        std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(6.f)};
+        in[0].mask()(0, 0) = bit("SAT");
+        cfg.weights = {1, 9, 9};
+        auto r = Stacker<WeightedMean>(cfg)(views(in), box32);
+        CHECK(r.coadd.mask()(0, 0) == 0u);
+        cfg.weights = {3, 9, 9}; // 3/21 = 0.143 > 0.1
+        auto r2 = Stacker<WeightedMean>(cfg)(views(in), box32);
+        CHECK(r2.coadd.mask()(0, 0) == bit("SAT"));
+    }
+}
+
+TEST_CASE("Min, Max, Sum") {
+    std::vector<MaskedImageF> in{flat(4.f, 1.f), flat(2.f, 2.f), flat(6.f, 3.f)};
+    in[1].mask()(0, 0) = bit("BAD");
+    auto cfg = unit_cfg();
+    auto mn = Stacker<Min>(cfg)(views(in), box32);
+    CHECK(mn.coadd.image()(1, 0) == 2.f);
+    CHECK(mn.coadd.variance()(1, 0) == 2.f); // the selected sample's variance
+    CHECK(mn.coadd.image()(0, 0) == 4.f);    // 2 is masked
+    auto mx = Stacker<Max>(cfg)(views(in), box32);
+    CHECK(mx.coadd.image()(1, 0) == 6.f);
+    CHECK(mx.coadd.variance()(1, 0) == 3.f);
+    auto sm = Stacker<Sum>(cfg)(views(in), box32);
+    CHECK(sm.coadd.image()(1, 0) == doctest::Approx(12.0));
+    CHECK(sm.coadd.variance()(1, 0) == doctest::Approx(6.0));
+    CHECK(sm.coadd.image()(0, 0) == doctest::Approx(10.0));
+}
+
+TEST_CASE("Median: interpolated middle, error (π/2)·s²/n, masked samples excluded") {
+    std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(6.f), flat(100.f)};
+    in[3].mask()(0, 0) = bit("BAD");
+    in[2].image()(2, 1) = fnan;
+    auto r = Stacker<Median>(unit_cfg())(views(in), box32);
+    CHECK(r.coadd.image()(1, 0) == doctest::Approx(4.0)); // (2+6)/2 of {1,2,6,100}
+    // s² of {1,2,6,100}: mean 27.25, Σd² = 26.25²+25.25²+21.25²+72.75² = 7070.75, /3 = 2356.9167
+    CHECK(r.coadd.variance()(1, 0) == doctest::Approx(M_PI / 2 * (7070.75 / 3) / 4));
+    CHECK(r.coadd.image()(0, 0) == doctest::Approx(2.0));                   // {1,2,6}
+    CHECK(r.coadd.variance()(0, 0) == doctest::Approx(M_PI / 2 * 7.0 / 3)); // s² of {1,2,6} = 14/2
+    CHECK(r.coadd.image()(2, 1) == doctest::Approx(2.0));                   // {1,2,100}
+    SUBCASE("one sample: the value, variance NaN") {
+        std::vector<MaskedImageF> one{flat(7.f)};
+        auto r1 = Stacker<Median>(unit_cfg())(views(one), box32);
+        CHECK(r1.coadd.image()(0, 0) == 7.f);
+        CHECK(std::isnan(r1.coadd.variance()(0, 0)));
+    }
+}
+
+TEST_CASE("ClippedMean (afw MEANCLIP): outlier clipped in iteration 0, CLIPPED recorded") {
+    // {9,9,10,10,10,10,10,11,11,1000}: median 10, q25 = s[2.25] = 10, q75 = s[6.75] = 10.75, IQR 0.75,
+    // window 10 ± 3·0.7413·0.75 = ±1.668 -> 1000 clipped; iteration 1: mean 10, s² = 4/8, window ±2.12 -> same.
+    std::vector<float> vals{9, 10, 11, 10, 9, 11, 10, 10, 1000, 10};
+    std::vector<MaskedImageF> in;
+    for (float v : vals) in.push_back(flat(v, 1.f));
+    StackConfig cfg;
+    cfg.nimage = true;
+    auto r = Stacker<ClippedMean>(cfg)(views(in), box32);
+    CHECK(r.coadd.image()(0, 0) == doctest::Approx(10.0));
+    CHECK(r.coadd.variance()(0, 0) == doctest::Approx(1.0 / 9)); // Σw²V/(Σw)² over the 9 survivors
+    CHECK(r.coadd.mask()(0, 0) == r.coadd.mask().bit_mask("CLIPPED"));
+    CHECK(r.nimage(0, 0) == 10); // nImage counts before clipping
+    SUBCASE("no CLIPPED when record_clipped is off") {
+        cfg.record_clipped = false;
+        cfg.rejected_mask_mapping = false;
+        auto r2 = Stacker<ClippedMean>(cfg)(views(in), box32);
+        CHECK(r2.coadd.mask()(0, 0) == 0u);
+    }
+    SUBCASE("scatter variance: s²·Σw²/(Σw)² = 0.5/9") {
+        cfg.variance = VarianceSource::scatter;
+        auto r3 = Stacker<ClippedMean>(cfg)(views(in), box32);
+        CHECK(r3.coadd.variance()(0, 0) == doctest::Approx(0.5 / 9));
+    }
+}
+
+TEST_CASE("ClippedMean: a sample kept by the IQR clip is removed by the σ clip of iteration 1") {
+    // 20 × 0, 20 × 10, one 24. Iteration 0: median s[20] = 10, q25 = 0, q75 = 10, window 10 ± 22.24 keeps 24.
+    // Iteration 1: mean 224/41 = 5.4634, s² = (2576 − 41·5.4634²)/40 = 33.805, window ± 3·5.814 = ±17.44;
+    // |24 − 5.46| = 18.54 -> clipped. Mean of the other 40 = 5.
+    std::vector<MaskedImageF> in;
+    for (int i = 0; i < 20; ++i) in.push_back(flat(0.f));
+    for (int i = 0; i < 20; ++i) in.push_back(flat(10.f));
+    in.push_back(flat(24.f));
+    auto r = Stacker<ClippedMean>(StackConfig{})(views(in), box32);
+    CHECK(r.coadd.image()(2, 1) == doctest::Approx(5.0));
+    CHECK(r.coadd.variance()(2, 1) == doctest::Approx(1.0 / 40));
+    CHECK((r.coadd.mask()(2, 1) & r.coadd.mask().bit_mask("CLIPPED")) != 0u);
+    SUBCASE("one iteration only: 24 stays") {
+        StackConfig cfg;
+        cfg.clip.max_iter = 1;
+        auto r1 = Stacker<ClippedMean>(cfg)(views(in), box32);
+        CHECK(r1.coadd.image()(2, 1) == doctest::Approx(224.0 / 41));
+        CHECK(r1.coadd.mask()(2, 1) == 0u);
+    }
+}
+
+TEST_CASE("sub-region output bbox and partially overlapping inputs") {
+    Box2I const big = Box2I::from_min_size({10, 20}, {6, 4});
+    std::vector<MaskedImageF> in{flat(big, 1.f), flat(Box2I::from_min_size({13, 21}, {5, 5}), 3.f),
+                                 flat(Box2I::from_min_size({8, 18}, {4, 4}), 8.f)};
+    Box2I const out = Box2I::from_min_size({11, 20}, {4, 3});
+    auto cfg = unit_cfg();
+    cfg.nimage = true;
+    auto r = Stacker<Mean>(cfg)(views(in), out);
+    CHECK(r.coadd.bbox() == out);
+    auto at = [&](int x, int y) { return r.coadd.image()(Point2I{x, y}); };
+    CHECK(at(11, 20) == doctest::Approx(4.5)); // inputs 0 and 2
+    CHECK(at(12, 20) == doctest::Approx(1.0)); // input 0 only
+    CHECK(at(13, 21) == doctest::Approx(2.0)); // inputs 0 and 1
+    CHECK(at(14, 22) == doctest::Approx(2.0));
+    CHECK(at(11, 21) == doctest::Approx(4.5));
+    CHECK(r.nimage(Point2I{12, 20}) == 1);
+    CHECK(r.nimage(Point2I{11, 21}) == 2);
+    // an input that does not cover a pixel is absent there, like a NO_DATA sample: no bits appear
+    CHECK(r.coadd.mask()(Point2I{12, 20}) == 0u);
+    SUBCASE("same through the sample engine (Median)") {
+        auto m = Stacker<Median>(cfg)(views(in), out);
+        CHECK(m.coadd.image()(Point2I{11, 20}) == doctest::Approx(4.5));
+        CHECK(m.coadd.image()(Point2I{12, 20}) == doctest::Approx(1.0));
+    }
+}
+
+namespace {
+/// Random stack with masks, NaN and outliers, for engine-invariance tests.
+std::vector<MaskedImageF> random_stack(int n, Box2I box, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> g(100.f, 5.f);
+    std::uniform_real_distribution<float> u(0.f, 1.f);
+    std::vector<MaskedImageF> in;
+    for (int k = 0; k < n; ++k) {
+        // inputs cover shifted parts of the box
+        Box2I const b =
+            Box2I::from_min_size({box.min_x() + k % 3, box.min_y() + (k % 2)}, {box.width() - 2, box.height() - 1});
+        MaskedImageF mi(b);
+        for (int y = 0; y < b.height(); ++y)
+            for (int x = 0; x < b.width(); ++x) {
+                float v = g(rng);
+                if (u(rng) < 0.03f) v += 500.f;
+                if (u(rng) < 0.02f) v = fnan;
+                mi.image()(x, y) = v;
+                mi.variance()(x, y) = 20.f + float(k);
+                float const r = u(rng);
+                mi.mask()(x, y) = r < 0.05f ? bit("BAD") : r < 0.08f ? bit("SAT") : r < 0.1f ? bit("DETECTED") : 0;
+            }
+        in.push_back(std::move(mi));
+    }
+    return in;
+}
+template <class C>
+void check_invariance(std::vector<MaskedImageF> const& in, Box2I box) {
+    StackConfig a;
+    a.nimage = true;
+    a.tile_size = {1000, 1000};
+    a.threads = 1;
+    StackConfig b = a;
+    b.tile_size = {5, 3};
+    b.threads = 3;
+    auto ra = Stacker<C>(a)(views(in), box);
+    auto rb = Stacker<C>(b)(views(in), box);
+    int diff = 0;
+    for (int y = 0; y < box.height(); ++y)
+        for (int x = 0; x < box.width(); ++x) {
+            float const ia = ra.coadd.image()(x, y), ib = rb.coadd.image()(x, y);
+            float const va = ra.coadd.variance()(x, y), vb = rb.coadd.variance()(x, y);
+            if (std::memcmp(&ia, &ib, 4) != 0 || std::memcmp(&va, &vb, 4) != 0 ||
+                ra.coadd.mask()(x, y) != rb.coadd.mask()(x, y) || ra.nimage(x, y) != rb.nimage(x, y))
+                ++diff;
+        }
+    CHECK(diff == 0);
+}
+} // namespace
+
+TEST_CASE_TEMPLATE("bit-identical results for 1 vs 3 threads and untiled vs 5×3 tiles", C, Mean, WeightedMean, Sum, Min,
+                   Max, Median, ClippedMean) {
+    Box2I const box = Box2I::from_min_size({-3, 7}, {37, 23});
+    auto const in = random_stack(9, box, 42);
+    check_invariance<C>(in, box);
+}
+
+TEST_CASE("bad input throws") {
+    std::vector<MaskedImageF> in{flat(1.f), flat(2.f)};
+    Stacker<Mean> const s(unit_cfg());
+    CHECK_THROWS_AS(s(std::vector<MaskedImageView<float const>>{}, box32), InvalidParameterError);
+    CHECK_THROWS_AS(s(views(in), Box2I()), InvalidParameterError);
+    CHECK_THROWS_AS(s(views(in), Box2I::from_min_size({100, 100}, {2, 2})), InvalidParameterError);
+    auto cfg = unit_cfg();
+    cfg.weights = {1, -1};
+    CHECK_THROWS_AS((Stacker<WeightedMean>(cfg))(views(in), box32), InvalidParameterError);
+    cfg.weights = {1, fnan};
+    CHECK_THROWS_AS((Stacker<WeightedMean>(cfg))(views(in), box32), InvalidParameterError);
+    cfg.weights = {1};
+    CHECK_THROWS_AS((Stacker<WeightedMean>(cfg))(views(in), box32), InvalidParameterError);
+    cfg.weights = {};
+    cfg.scales = {1, 0};
+    CHECK_THROWS_AS((Stacker<Mean>(cfg))(views(in), box32), InvalidParameterError);
+    cfg.scales = {};
+    cfg.tile_size = {0, 4};
+    CHECK_THROWS_AS((Stacker<Mean>(cfg)), InvalidParameterError);
+    // masks with a different plane layout
+    auto other = std::make_shared<MaskPlanes>();
+    other->add("FOO");
+    std::vector<MaskedImageF> mixed{flat(1.f), MaskedImageF(box32, other)};
+    CHECK_THROWS_AS(s(views(mixed), box32), InvalidParameterError);
+    // unknown plane name
+    auto bad = unit_cfg();
+    bad.bad_mask_planes = {"NOT_A_PLANE"};
+    CHECK_THROWS_AS((Stacker<Mean>(bad))(views(in), box32), NotFoundError);
+}
+
+namespace {
+/// A user-written policy: the mid-range (min + max)/2, scalar path only.
+struct MidRange {
+    static constexpr std::string_view name = "midrange";
+    static constexpr bool weighted = false;
+    template <class T>
+    T scalar(std::span<T> v, std::span<T const>) const noexcept {
+        auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+        return (*lo + *hi) / 2;
+    }
+};
+/// A user-written rejection: drop the single highest sample (scalar path).
+struct DropMax {
+    template <class T>
+    std::size_t scalar(std::span<T> v, std::span<T> w, std::span<T> var, ClipParams) const {
+        auto const i = std::size_t(std::max_element(v.begin(), v.end()) - v.begin());
+        std::swap(v[i], v.back());
+        std::swap(w[i], w.back());
+        std::swap(var[i], var.back());
+        return v.size() - 1;
+    }
+};
+} // namespace
+
+TEST_CASE("user-defined combine and rejection policies") {
+    std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(6.f), flat(10.f)};
+    in[3].mask()(0, 0) = bit("BAD");
+    auto r = Stacker<MidRange>(unit_cfg())(views(in), box32);
+    CHECK(r.coadd.image()(1, 0) == doctest::Approx(5.5));         // (1+10)/2
+    CHECK(r.coadd.image()(0, 0) == doctest::Approx(3.5));         // (1+6)/2
+    CHECK(r.coadd.variance()(1, 0) == doctest::Approx(4.0 / 16)); // default error model: Σw²V/(Σw)²
+    auto c = Stacker<Mean, DropMax>(unit_cfg())(views(in), box32);
+    CHECK(c.coadd.image()(1, 0) == doctest::Approx(3.0)); // (1+2+6)/3
+    CHECK(c.coadd.image()(0, 0) == doctest::Approx(1.5)); // (1+2)/2
+    CHECK((c.coadd.mask()(1, 0) & c.coadd.mask().bit_mask("CLIPPED")) != 0u);
+}
+
+TEST_CASE("by-name selection") {
+    std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(6.f), flat(100.f)};
+    auto cfg = unit_cfg();
+    CHECK(stack("median", views(in), box32, cfg).coadd.image()(0, 0) == doctest::Approx(4.0));
+    CHECK(stack("MEAN", views(in), box32, cfg).coadd.image()(0, 0) == doctest::Approx(27.25));
+    CHECK(stack("max", views(in), box32, cfg).coadd.image()(0, 0) == 100.f);
+    CHECK_THROWS_AS(stack("nothing", views(in), box32, cfg), InvalidParameterError);
+    CHECK(parse_statistic("meanclip") == Statistic::meanclip);
+}
+
+TEST_CASE("tile reader: inputs fed per tile give the same result as views") {
+    Box2I const box = Box2I::from_min_size({0, 0}, {17, 11});
+    auto const in = random_stack(5, box, 7);
+    StackConfig cfg;
+    cfg.tile_size = {6, 4};
+    cfg.weights = {1, 2, 3, 4, 5};
+    std::size_t reads = 0;
+    TileReader<float> reader = [&](std::size_t k, Box2I tile) -> MaskedImageF {
+        ++reads;
+        Box2I const b = in[k].bbox().clipped_to(tile);
+        if (b.empty()) return {};
+        return in[k].subimage(b).clone();
+    };
+    std::size_t calls = 0;
+    cfg.progress = [&](std::size_t done, std::size_t total) {
+        ++calls;
+        CHECK(done <= total);
+    };
+    auto a = Stacker<ClippedMean>(cfg)(reader, in.size(), box);
+    auto b = Stacker<ClippedMean>(cfg)(views(in), box);
+    CHECK(calls == 2 * 3 * 3); // 3×3 tiles, two stacks
+    CHECK(reads == 5 * 9);
+    for (int y = 0; y < box.height(); ++y)
+        for (int x = 0; x < box.width(); ++x) {
+            float const ia = a.coadd.image()(x, y), ib = b.coadd.image()(x, y);
+            CHECK(std::memcmp(&ia, &ib, 4) == 0);
+        }
+}
+
+TEST_CASE("OnlineMeanStacker equals the Mean path; partial stacks merge") {
+    Box2I const box = Box2I::from_min_size({2, 3}, {13, 7});
+    auto const in = random_stack(6, box, 3);
+    StackConfig cfg;
+    cfg.weights = {1, 2, 3, 1, 2, 3};
+    cfg.nimage = true;
+    auto ref = Stacker<WeightedMean>(cfg)(views(in), box);
+    OnlineMeanStacker<float> all(box, cfg);
+    for (std::size_t k = 0; k < in.size(); ++k) all.add(in[k], cfg.weights[k]);
+    auto r = all.finish();
+    OnlineMeanStacker<float> a(box, cfg), b(box, cfg);
+    for (std::size_t k = 0; k < 3; ++k) a.add(in[k], cfg.weights[k]);
+    for (std::size_t k = 3; k < 6; ++k) b.add(in[k], cfg.weights[k]);
+    a.merge(b);
+    auto m = a.finish();
+    for (int y = 0; y < box.height(); ++y)
+        for (int x = 0; x < box.width(); ++x) {
+            float const e = ref.coadd.image()(x, y);
+            if (std::isnan(e)) {
+                CHECK(std::isnan(r.coadd.image()(x, y)));
+                CHECK(std::isnan(m.coadd.image()(x, y)));
+            } else {
+                CHECK(r.coadd.image()(x, y) == e); // same order, same kernel: bit-identical
+                CHECK(m.coadd.image()(x, y) == doctest::Approx(e).epsilon(1e-6));
+                CHECK(m.coadd.variance()(x, y) == doctest::Approx(ref.coadd.variance()(x, y)).epsilon(1e-6));
+            }
+            CHECK(r.coadd.mask()(x, y) == ref.coadd.mask()(x, y));
+            CHECK(m.coadd.mask()(x, y) == ref.coadd.mask()(x, y));
+            CHECK(m.nimage(x, y) == ref.nimage(x, y));
+        }
+}
