@@ -282,6 +282,8 @@ void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad
             cnt_below[j] = B(T(0));
         }
         std::size_t since_flush = 0;
+        std::size_t pos[3] = {0, 0, 0};
+        for (int j = 0; j < nwin; ++j) pos[j] = out[j].size();
         auto flush = [&] {
             total += static_cast<std::size_t>(reduce_add(cnt_total));
             cnt_total = B(T(0));
@@ -291,6 +293,8 @@ void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad
             }
             since_flush = 0;
         };
+        alignas(64) T vals[L];
+        alignas(64) T flags[L];
         for (; i + L <= n; i += L) {
             B const v = B::load_unaligned(x + i);
             U keep_u(~UI(0));
@@ -301,25 +305,26 @@ void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad
                                                 U(~UI(0)), U(0));
             B const keep = xsimd::bitwise_cast<B>(keep_u);
             cnt_total += one1 & keep;
-            bool hit = false;
             for (int j = 0; j < nwin; ++j) {
                 cnt_below[j] += xsimd::select(v < lob[j], one1, fzero) & keep;
-                hit = hit || xsimd::any((v >= lob[j]) && (v <= hib[j]));
-            }
-            if (hit) {
-                // rare: some lane falls in a window; let the scalar test sort it out (it counts too, so undo)
-                for (std::size_t k = 0; k < L; ++k) {
-                    T const vk = x[i + k];
-                    if constexpr (NanSafe)
-                        if (!std::isfinite(vk)) continue;
-                    if constexpr (Masked)
-                        if ((m[i + k] & bad) != 0) continue;
-                    for (int j = 0; j < nwin; ++j)
-                        if (vk >= lo[j] && vk <= hi[j]) out[j].push_back(vk);
+                B const in = xsimd::select((v >= lob[j]) && (v <= hib[j]), one1, fzero) & keep;
+                if (xsimd::any(in != fzero)) {
+                    // some lane falls in window j: append those lanes without branches
+                    if (out[j].size() < pos[j] + L) out[j].resize(2 * (pos[j] + L));
+                    v.store_aligned(vals);
+                    in.store_aligned(flags);
+                    T* dst = out[j].data();
+                    std::size_t p = pos[j];
+                    for (std::size_t k = 0; k < L; ++k) {
+                        dst[p] = vals[k];
+                        p += flags[k] != T(0) ? 1 : 0;
+                    }
+                    pos[j] = p;
                 }
             }
             if (++since_flush == 4096) flush();
         }
+        for (int j = 0; j < nwin; ++j) out[j].resize(pos[j]);
         flush();
     }
     for (; i < n; ++i) one(x[i], Masked ? m[i] : MaskPixel(0));

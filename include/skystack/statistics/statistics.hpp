@@ -265,7 +265,7 @@ std::vector<T> accepted_copy(Source<T, Masked, W> const& s, StatisticsConfig con
 }
 
 /// Order statistics at the given fractions (ascending), afw interpolation, over accepted pixels; also returns N.
-/// Large images: a sample of ~64k pixels brackets each wanted rank, one streaming pass counts the pixels below
+/// Large images: a sample of ~128k pixels brackets each wanted rank, one streaming pass counts the pixels below
 /// each bracket and copies those inside, and only those are selected; any miss falls back to a full copy.
 template <class T, bool Masked, class W>
 std::pair<std::array<double, 3>, std::size_t>
@@ -287,12 +287,12 @@ order_statistics(Source<T, Masked, W> const& s, StatisticsConfig const& cfg, std
     constexpr std::size_t min_fast = std::size_t(1) << 17;
     if (!nan_safe || npix < min_fast) return from_copy();
 
-    // 1. a sample: contiguous runs from up to 64 rows spread over the image
+    // 1. a sample: contiguous runs from up to 128 rows spread over the image
     std::vector<T> sample;
     {
         int const h = s.img.height(), wd = s.img.width();
-        int const rows = std::min(h, 64);
-        int const run = std::min(wd, std::max(1, int(65536 / rows)));
+        int const rows = std::min(h, 128);
+        int const run = std::min(wd, std::max(1, int(131072 / rows)));
         sample.reserve(std::size_t(rows) * std::size_t(run));
         for (int r = 0; r < rows; ++r) {
             int const y = int((long long)(r)*h / rows);
@@ -316,7 +316,7 @@ order_statistics(Source<T, Masked, W> const& s, StatisticsConfig const& cfg, std
     std::array<std::size_t, 6> sranks{};
     std::size_t nsr = 0;
     for (double p : fractions) {
-        double const delta = 4.0 * std::sqrt(p * (1.0 - p) / double(ms)) + 4.0 / double(ms);
+        double const delta = 3.5 * std::sqrt(p * (1.0 - p) / double(ms)) + 4.0 / double(ms);
         double const a = std::max(0.0, (p - delta) * double(ms - 1)),
                      b = std::min(double(ms - 1), (p + delta) * double(ms - 1));
         sranks[nsr++] = std::size_t(std::floor(a));
