@@ -65,8 +65,8 @@ public:
         : m_origin(origin), m_bbox(bbox), m_stride(row_stride) {}
     /// A writable view converts to a read-only one.
     template <class U>
-        requires(std::is_same_v<T, U const> && !std::is_const_v<U>)
-    constexpr ImageView(ImageView<U> const& o) noexcept // NOLINT(google-explicit-constructor)
+    requires(std::is_same_v<T, U const> && !std::is_const_v<U>) constexpr ImageView(
+        ImageView<U> const& o) noexcept // NOLINT(google-explicit-constructor)
         : m_origin(o.data()), m_bbox(o.bbox()), m_stride(o.row_stride()) {}
 
     // --- geometry ---
@@ -137,17 +137,13 @@ public:
 
     // --- bulk writes (for writable views) ---
     /// Set every pixel to v.
-    void fill(value_type v) const
-        requires(!std::is_const_v<T>)
-    {
+    void fill(value_type v) const requires(!std::is_const_v<T>) {
         for (int y = 0; y < height(); ++y) std::ranges::fill(row(y), v);
     }
     /// Copy pixels from an image of the same dimensions (xy0 may differ, as afw's assignment). Source and
     /// destination may overlap (a partially overlapping source is copied through a temporary).
     /// @throws LengthError on a dimension mismatch.
-    void assign(ImageView<value_type const> src) const
-        requires(!std::is_const_v<T>)
-    {
+    void assign(ImageView<value_type const> src) const requires(!std::is_const_v<T>) {
         if (src.dimensions() != dimensions())
             throw LengthError(
                 detail::msg("assign: source dimensions ", src.dimensions(), " differ from destination ", dimensions()));
@@ -160,8 +156,7 @@ public:
     }
     /// Copy `src` into the part of this image under `box` (afw assign(rhs, bbox)); box defaults to src's bbox.
     void assign(ImageView<value_type const> src, Box2I box, Origin o = Origin::parent) const
-        requires(!std::is_const_v<T>)
-    {
+        requires(!std::is_const_v<T>) {
         subimage(box, o).assign(src);
     }
 };

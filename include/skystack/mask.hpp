@@ -89,8 +89,8 @@ public:
     constexpr BasicMaskView(ImageView<P> pixels, MaskPlanes* planes) noexcept
         : ImageView<P>(pixels), m_planes(planes) {}
     template <class U>
-        requires(std::is_same_v<P, U const> && !std::is_const_v<U>)
-    constexpr BasicMaskView(BasicMaskView<U> const& o) noexcept // NOLINT(google-explicit-constructor)
+    requires(std::is_same_v<P, U const> && !std::is_const_v<U>) constexpr BasicMaskView(
+        BasicMaskView<U> const& o) noexcept // NOLINT(google-explicit-constructor)
         : ImageView<P>(o), m_planes(o.planes_ptr()) {}
 
     /// The plane registry; never null for views made by Mask.
@@ -113,61 +113,41 @@ public:
     [[nodiscard]] Mask clone() const;
 
     /// Clear `bits` in every pixel.
-    void clear_bits(MaskPixel bits) const
-        requires(!std::is_const_v<P>)
-    {
+    void clear_bits(MaskPixel bits) const requires(!std::is_const_v<P>) {
         detail::bit_rows<detail::BitOp::and_>(*this, MaskPixel(~bits));
     }
     /// Clear plane `name` in every pixel (afw clearMaskPlane). @throws NotFoundError if unknown.
-    void clear_plane(std::string_view name) const
-        requires(!std::is_const_v<P>)
-    {
-        clear_bits(bit_mask(name));
-    }
+    void clear_plane(std::string_view name) const requires(!std::is_const_v<P>) { clear_bits(bit_mask(name)); }
 
     using ImageView<P>::assign;
     /// Copy the pixels of another mask (same dimensions, same plane layout).
     /// @throws LengthError on a size mismatch, InvalidParameterError on different layouts.
     template <MaskLike M>
-    void assign(M const& src) const
-        requires(!std::is_const_v<P>)
-    {
+    void assign(M const& src) const requires(!std::is_const_v<P>) {
         BasicMaskView<MaskPixel const> const s = src;
         detail::check_mask_compatible(planes(), s.planes(), this->dimensions(), s.dimensions(), "mask assign");
         ImageView<P>::assign(ImageView<MaskPixel const>(s));
     }
 
     // --- bitwise operations (afw Mask |= &= ^=); a view is shallow, so these write through ---
-    BasicMaskView const& operator|=(BasicMaskView<MaskPixel const> rhs) const
-        requires(!std::is_const_v<P>)
-    {
+    BasicMaskView const& operator|=(BasicMaskView<MaskPixel const> rhs) const requires(!std::is_const_v<P>) {
         return bitwise<detail::BitOp::or_>(rhs, "mask |=");
     }
-    BasicMaskView const& operator&=(BasicMaskView<MaskPixel const> rhs) const
-        requires(!std::is_const_v<P>)
-    {
+    BasicMaskView const& operator&=(BasicMaskView<MaskPixel const> rhs) const requires(!std::is_const_v<P>) {
         return bitwise<detail::BitOp::and_>(rhs, "mask &=");
     }
-    BasicMaskView const& operator^=(BasicMaskView<MaskPixel const> rhs) const
-        requires(!std::is_const_v<P>)
-    {
+    BasicMaskView const& operator^=(BasicMaskView<MaskPixel const> rhs) const requires(!std::is_const_v<P>) {
         return bitwise<detail::BitOp::xor_>(rhs, "mask ^=");
     }
-    BasicMaskView const& operator|=(MaskPixel v) const
-        requires(!std::is_const_v<P>)
-    {
+    BasicMaskView const& operator|=(MaskPixel v) const requires(!std::is_const_v<P>) {
         detail::bit_rows<detail::BitOp::or_>(*this, v);
         return *this;
     }
-    BasicMaskView const& operator&=(MaskPixel v) const
-        requires(!std::is_const_v<P>)
-    {
+    BasicMaskView const& operator&=(MaskPixel v) const requires(!std::is_const_v<P>) {
         detail::bit_rows<detail::BitOp::and_>(*this, v);
         return *this;
     }
-    BasicMaskView const& operator^=(MaskPixel v) const
-        requires(!std::is_const_v<P>)
-    {
+    BasicMaskView const& operator^=(MaskPixel v) const requires(!std::is_const_v<P>) {
         detail::bit_rows<detail::BitOp::xor_>(*this, v);
         return *this;
     }

@@ -48,8 +48,8 @@ public:
         detail::check_same_bbox(image.bbox(), variance.bbox(), "MaskedImageView");
     }
     template <class U>
-        requires(std::is_same_v<T, U const> && !std::is_const_v<U>)
-    MaskedImageView(MaskedImageView<U, V> const& o) noexcept // NOLINT(google-explicit-constructor)
+    requires(std::is_same_v<T, U const> && !std::is_const_v<U>) MaskedImageView(MaskedImageView<U, V> const& o)
+    noexcept // NOLINT(google-explicit-constructor)
         : m_image(o.image()), m_mask(o.mask()), m_var(o.variance()) {}
 
     [[nodiscard]] ImageView<T> image() const noexcept { return m_image; }
@@ -79,9 +79,7 @@ public:
 
     /// Copy the three planes of `src` (same dimensions). Mask bits are copied as they are, so both masks must
     /// use the same plane layout. @throws LengthError on a size mismatch, InvalidParameterError on different layouts.
-    void assign(MaskedImageView<value_type const, V> src) const
-        requires(!std::is_const_v<T>)
-    {
+    void assign(MaskedImageView<value_type const, V> src) const requires(!std::is_const_v<T>) {
         if (src.dimensions() != dimensions())
             throw LengthError(
                 detail::msg("assign: source dimensions ", src.dimensions(), " differ from destination ", dimensions()));
