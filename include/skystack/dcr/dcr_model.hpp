@@ -123,8 +123,9 @@ class Subregion {
     Image<float> m_cn, m_model_weight;
     int m_buffer;
 
-    void forward(std::vector<Image<float>> const& yhat, std::vector<Image<float>> const& spline, std::size_t i,
-                 ImageView<float> t) const {
+    void forward(std::size_t i, ImageView<float> t) const {
+        auto const& yhat = m_yhat;
+        auto const& spline = m_spline;
         t.fill(0.0f);
         for (std::size_t a = 0; a < std::size_t(m_n); ++a) {
             SubfilterShift const& sh = m_shifts[i][a];
@@ -138,85 +139,103 @@ class Subregion {
         }
     }
 
-    /// ŷ_α = m̄ + A·(m_α − m̄), with spline coefficients when cubic.
-    void accelerated(std::vector<Image<float>>& yhat, std::vector<Image<float>>& spline) const {
-        double const A = m_cfg.accelerate_model;
-        Image<float> mean = mean_model();
-        yhat.clear();
-        spline.clear();
-        for (int a = 0; a < m_n; ++a) {
-            Image<float> y(m_grown);
-            for (int r = 0; r < y.height(); ++r) {
-                auto yr = y.row(r);
-                auto mr = m_model[std::size_t(a)].row(r);
-                auto br = mean.row(r);
-                for (std::size_t c = 0; c < yr.size(); ++c) yr[c] = float(br[c] + A * (mr[c] - br[c]));
+    // scratch images on the grown box, allocated once per subregion and reused by every update and metric
+    mutable std::vector<Image<float>> m_yhat, m_spline;
+    mutable Image<float> m_mean, m_t;
+    std::vector<Image<float>> m_u;
+    Image<float> m_lo, m_hi, m_sref, m_before;
+    Image<std::uint8_t> m_good;
+
+    /// m_mean = m̄, then m_yhat = m̄ + A·(m_α − m̄), with spline coefficients when cubic.
+    void accelerated() const {
+        compute_mean();
+        float const A = float(m_cfg.accelerate_model);
+        if (m_yhat.empty())
+            for (int a = 0; a < m_n; ++a) m_yhat.emplace_back(m_grown);
+        m_spline.clear();
+        for (std::size_t a = 0; a < std::size_t(m_n); ++a) {
+            for (int r = 0; r < m_grown.height(); ++r) {
+                auto yr = m_yhat[a].row(r);
+                auto mr = m_model[a].row(r);
+                auto br = m_mean.row(r);
+                for (std::size_t c = 0; c < yr.size(); ++c) yr[c] = br[c] + A * (mr[c] - br[c]);
             }
-            if (m_cubic) spline.push_back(spline_prefilter(y));
-            yhat.push_back(std::move(y));
+            if (m_cubic) m_spline.push_back(spline_prefilter(m_yhat[a]));
         }
     }
 
-    [[nodiscard]] Image<float> mean_model() const {
-        Image<float> mean(m_grown);
+    void compute_mean() const {
+        if (m_mean.empty()) m_mean = Image<float>(m_grown);
         float const inv = 1.0f / float(m_n);
-        for (int r = 0; r < mean.height(); ++r) {
-            auto br = mean.row(r);
-            for (int a = 0; a < m_n; ++a) {
-                auto mr = m_model[std::size_t(a)].row(r);
+        for (int r = 0; r < m_grown.height(); ++r) {
+            auto br = m_mean.row(r);
+            std::fill(br.begin(), br.end(), 0.0f);
+            for (std::size_t a = 0; a < std::size_t(m_n); ++a) {
+                auto mr = m_model[a].row(r);
                 for (std::size_t c = 0; c < br.size(); ++c) br[c] += mr[c];
             }
             for (auto& v : br) v *= inv;
         }
-        return mean;
     }
 
-    void frequency_regularize(std::vector<Image<float>>& u) const {
+    /// Reference §8 on the new planes `m_u`; `m_mean` holds the mean of the old planes (it becomes the reference).
+    void frequency_regularize() {
         int const w = m_cfg.regularization_width;
-        double const max_diff = std::sqrt(m_cfg.regularize_model_frequency);
+        float const max_diff = float(std::sqrt(m_cfg.regularize_model_frequency));
         Box2I nbox = m_grown.eroded_by(5);
         if (nbox.empty()) nbox = m_grown;
-        double noise = background_std(u[0], m_c_mask, nbox, m_c_bad | m_c_conv);
-        noise /= (w > 0 ? 2.0 * w : 1.0);
-        Image<float> ref = mean_model();
-        Image<std::uint8_t> good(m_grown);
+        double noise = background_std(m_u[0], m_c_mask, nbox, m_c_bad | m_c_conv);
+        float const off = float(3.0 * noise / (w > 0 ? 2.0 * w : 1.0));
+        Image<float>& ref = m_mean;
+        if (m_good.empty()) m_good = Image<std::uint8_t>(m_grown);
         bool any = false;
-        for (int r = 0; r < ref.height(); ++r)
-            for (int c = 0; c < ref.width(); ++c) {
-                float& v = ref(c, r);
-                bool const ok = std::isfinite(v) && v > 0;
-                good(c, r) = ok;
+        for (int r = 0; r < m_grown.height(); ++r) {
+            auto vr = ref.row(r);
+            auto gr = m_good.row(r);
+            for (std::size_t c = 0; c < vr.size(); ++c) {
+                bool const ok = std::isfinite(vr[c]) && vr[c] > 0;
+                gr[c] = ok;
                 any |= ok;
-                if (!ok) v = 0.0f;
+                if (!ok) vr[c] = 0.0f;
             }
+        }
         if (!any) return;
-        Image<float> sref = gaussian_filter(ref, w, Edge::zero);
-        Image<float> lo(m_grown), hi(m_grown);
-        for (int r = 0; r < sref.height(); ++r)
-            for (int c = 0; c < sref.width(); ++c) {
-                float& s = sref(c, r);
-                s = float(s + 3 * noise);
-                lo(c, r) = float(s / max_diff);
-                hi(c, r) = float(s * max_diff);
+        m_sref = gaussian_filter(ref, w, Edge::zero);
+        if (m_lo.empty()) m_lo = Image<float>(m_grown);
+        if (m_hi.empty()) m_hi = Image<float>(m_grown);
+        for (int r = 0; r < m_grown.height(); ++r) {
+            auto sr = m_sref.row(r);
+            auto lr = m_lo.row(r);
+            auto hr = m_hi.row(r);
+            for (std::size_t c = 0; c < sr.size(); ++c) {
+                sr[c] += off;
+                lr[c] = sr[c] / max_diff;
+                hr[c] = sr[c] * max_diff;
             }
-        ImageView<float const> const lov = lo.cview(), hiv = hi.cview();
-        for (auto& plane : u) {
-            Image<float> const before = plane.clone();
+        }
+        ImageView<float const> const lov = m_lo.cview(), hiv = m_hi.cview();
+        for (auto& plane : m_u) {
+            if (m_before.empty()) m_before = Image<float>(m_grown);
+            m_before.assign(plane.cview());
             apply_thresholds(plane.view(), &hiv, &lov, w);
             Image<float> rho = gaussian_filter(plane, w, Edge::zero);
-            for (int r = 0; r < rho.height(); ++r)
-                for (int c = 0; c < rho.width(); ++c) rho(c, r) = float((rho(c, r) + 3 * noise) / sref(c, r));
+            for (int r = 0; r < m_grown.height(); ++r) {
+                auto rr = rho.row(r);
+                auto sr = m_sref.row(r);
+                for (std::size_t c = 0; c < rr.size(); ++c) rr[c] = (rr[c] + off) / sr[c];
+            }
             Image<float> const rho2 = gaussian_filter(rho, w / 3.0, Edge::reflect);
-            for (int r = 0; r < rho.height(); ++r)
-                for (int c = 0; c < rho.width(); ++c) {
-                    // pixels without a positive reference keep their value (upstream zeroes them, §13.10)
-                    if (!good(c, r)) {
-                        plane(c, r) = before(c, r);
-                        continue;
-                    }
-                    double const sharp = rho(c, r) + 3.0 * (rho(c, r) - rho2(c, r));
-                    plane(c, r) = float(sharp * ref(c, r));
-                }
+            for (int r = 0; r < m_grown.height(); ++r) {
+                auto pr = plane.row(r);
+                auto rr = rho.row(r);
+                auto r2 = rho2.row(r);
+                auto fr = ref.row(r);
+                auto br = m_before.row(r);
+                auto gr = m_good.row(r);
+                // pixels without a positive reference keep their value (upstream zeroes them, §13.10)
+                for (std::size_t c = 0; c < pr.size(); ++c)
+                    pr[c] = gr[c] ? (rr[c] + 3.0f * (rr[c] - r2[c])) * fr[c] : br[c];
+            }
         }
     }
 
@@ -286,7 +305,7 @@ public:
                 for (int r = 0; r < tmp.height(); ++r)
                     for (int c = 0; c < tmp.width(); ++c) {
                         cov.back()(c, r) += tmp(c, r);
-                        m_nimage.back()(c, r) += std::int32_t(std::lround(tmp(c, r)));
+                        m_nimage.back()(c, r) += std::int32_t(std::floor(tmp(c, r) + 0.5f));
                     }
             }
         }
@@ -321,27 +340,28 @@ public:
 
     /// One update of the model (reference §7 steps 2–8) with conditioning gain `gain`.
     void update(double gain) {
-        std::vector<Image<float>> yhat, spline;
-        accelerated(yhat, spline);
-        std::vector<Image<float>> u;
-        for (int a = 0; a < m_n; ++a) u.emplace_back(m_grown);
-        Image<float> t(m_grown);
+        accelerated(); // also leaves m̄ of the old planes in m_mean (the frequency regulariser's reference)
+        if (m_u.empty())
+            for (int a = 0; a < m_n; ++a) m_u.emplace_back(m_grown);
+        for (auto& u : m_u) u.fill(0.0f);
+        if (m_t.empty()) m_t = Image<float>(m_grown);
         for (std::size_t i = 0; i < std::size_t(m_k); ++i) {
-            forward(yhat, spline, i, t.view());
-            for (int r = 0; r < t.height(); ++r) {
-                auto tr = t.row(r);
+            forward(i, m_t.view());
+            for (int r = 0; r < m_grown.height(); ++r) {
+                auto tr = m_t.row(r);
                 auto sr = m_s[i].row(r);
                 auto wr = m_w[i].row(r);
                 for (std::size_t c = 0; c < tr.size(); ++c) tr[c] = (sr[c] - tr[c]) * wr[c];
             }
             Image<float> sp;
-            if (m_cubic) sp = spline_prefilter(t);
+            if (m_cubic) sp = spline_prefilter(m_t);
             for (std::size_t a = 0; a < std::size_t(m_n); ++a)
-                shift_add(t, u[a].view(), -m_shifts[i][a].mean, 1.0f, m_cubic ? sp.cview() : ImageView<float const>{});
+                shift_add(m_t, m_u[a].view(), -m_shifts[i][a].mean, 1.0f,
+                          m_cubic ? sp.cview() : ImageView<float const>{});
         }
         for (std::size_t a = 0; a < std::size_t(m_n); ++a)
             for (int r = 0; r < m_grown.height(); ++r) {
-                auto ur = u[a].row(r);
+                auto ur = m_u[a].row(r);
                 auto mr = m_model[a].row(r);
                 auto wr = m_dcr_weight[a].row(r);
                 for (std::size_t c = 0; c < ur.size(); ++c) {
@@ -350,26 +370,30 @@ public:
                 }
             }
         if (m_cfg.regularize_model_iterations > 0) {
-            double const f = m_cfg.regularize_model_iterations;
-            Image<float> lo(m_grown), hi(m_grown);
+            float const f = float(m_cfg.regularize_model_iterations);
+            if (m_lo.empty()) m_lo = Image<float>(m_grown);
+            if (m_hi.empty()) m_hi = Image<float>(m_grown);
             for (std::size_t a = 0; a < std::size_t(m_n); ++a) {
-                for (int r = 0; r < m_grown.height(); ++r)
-                    for (int c = 0; c < m_grown.width(); ++c) {
-                        // upstream's low bound m/f lies above m when m < 0, which drags negative (noise) pixels
-                        // towards 0 and breaks the no-DCR fixed point; min(m/f, m·f) keeps m inside the range
-                        float const m = m_model[a](c, r);
-                        lo(c, r) = float(std::min(m / f, m * f));
-                        hi(c, r) = float(std::abs(m) * f);
+                for (int r = 0; r < m_grown.height(); ++r) {
+                    auto mr = m_model[a].row(r);
+                    auto lr = m_lo.row(r);
+                    auto hr = m_hi.row(r);
+                    // upstream's low bound m/f lies above m when m < 0, which drags negative (noise) pixels towards
+                    // 0 and breaks the no-DCR fixed point; min(m/f, m·f) keeps m inside the range
+                    for (std::size_t c = 0; c < mr.size(); ++c) {
+                        lr[c] = std::min(mr[c] / f, mr[c] * f);
+                        hr[c] = std::abs(mr[c]) * f;
                     }
-                ImageView<float const> const lov = lo.cview(), hiv = hi.cview();
-                apply_thresholds(u[a].view(), &hiv, &lov, m_cfg.regularization_width);
+                }
+                ImageView<float const> const lov = m_lo.cview(), hiv = m_hi.cview();
+                apply_thresholds(m_u[a].view(), &hiv, &lov, m_cfg.regularization_width);
             }
         }
-        if (m_cfg.regularize_model_frequency > 0) frequency_regularize(u);
+        if (m_cfg.regularize_model_frequency > 0) frequency_regularize();
         float const g = float(gain);
         for (std::size_t a = 0; a < std::size_t(m_n); ++a)
             for (int r = 0; r < m_grown.height(); ++r) {
-                auto ur = u[a].row(r);
+                auto ur = m_u[a].row(r);
                 auto mr = m_model[a].row(r);
                 auto wr = m_model_weight.row(r);
                 auto cr = m_cn.row(r);
@@ -379,44 +403,50 @@ public:
                     ur[c] = v;
                 }
             }
-        for (std::size_t a = 0; a < std::size_t(m_n); ++a) m_model[a].assign(u[a].subimage(m_core), m_core);
+        for (std::size_t a = 0; a < std::size_t(m_n); ++a) m_model[a].assign(m_u[a].subimage(m_core), m_core);
     }
 
     /// Convergence metric of the current model (reference §10): mean over inputs with usable pixels of
     /// Σ|s − t|·S / Σ(|s + t|/2)·S on the un-grown box; 0 when no input has a usable pixel.
     [[nodiscard]] double metric() const {
-        Image<float> const mean = mean_model();
+        accelerated(); // m_mean = m̄, m_yhat = ŷ
         Box2I nbox = m_core.eroded_by(m_buffer);
         if (nbox.empty()) nbox = m_core;
         double const sigma =
             background_std(m_model[std::size_t(std::min(1, m_n - 1))], m_c_mask, nbox, m_c_bad | m_c_conv);
-        Image<float> sig(m_core);
+        int const ox = m_core.min_x() - m_grown.min_x(), oy = m_core.min_y() - m_grown.min_y();
+        int const cw = m_core.width(), ch = m_core.height();
+        std::vector<float> sig(std::size_t(cw) * std::size_t(ch));
         float mx = 0;
-        for (int y = m_core.min_y(); y <= m_core.max_y(); ++y)
-            for (int x = m_core.min_x(); x <= m_core.max_x(); ++x) {
-                float const v = float(std::abs(mean(Point2I{x, y})) + 3 * sigma);
-                sig(Point2I{x, y}) = v;
+        for (int y = 0; y < ch; ++y) {
+            float const* br = m_mean.row(y + oy).data() + ox;
+            for (int x = 0; x < cw; ++x) {
+                float const v = float(std::abs(br[x]) + 3 * sigma);
+                sig[std::size_t(y) * std::size_t(cw) + std::size_t(x)] = v;
                 mx = std::max(mx, v);
             }
-        float const add = mx == 0 ? 1.0f : 0.0f;
-        std::vector<Image<float>> yhat, spline;
-        accelerated(yhat, spline);
-        Image<float> t(m_grown);
+        }
+        if (mx == 0)
+            for (auto& v : sig) v += 1.0f;
+        if (m_t.empty()) m_t = Image<float>(m_grown);
         double sum = 0;
         int count = 0;
         for (std::size_t i = 0; i < std::size_t(m_k); ++i) {
-            forward(yhat, spline, i, t.view());
+            forward(i, m_t.view());
             double d = 0, f = 0;
             bool any = false;
-            for (int y = m_core.min_y(); y <= m_core.max_y(); ++y)
-                for (int x = m_core.min_x(); x <= m_core.max_x(); ++x) {
-                    Point2I const p{x, y};
-                    if (!m_use[i](p)) continue;
-                    double const s = m_s[i](p), tv = t(p), w = sig(p) + add;
-                    d += std::abs(s - tv) * w;
-                    f += std::abs(s + tv) * 0.5 * w;
+            for (int y = 0; y < ch; ++y) {
+                float const* tr = m_t.row(y + oy).data() + ox;
+                float const* sr = m_s[i].row(y + oy).data() + ox;
+                std::uint8_t const* ur = m_use[i].row(y + oy).data() + ox;
+                float const* gr = &sig[std::size_t(y) * std::size_t(cw)];
+                for (int x = 0; x < cw; ++x) {
+                    if (!ur[x]) continue;
+                    d += std::abs(double(sr[x]) - tr[x]) * gr[x];
+                    f += std::abs(double(sr[x]) + tr[x]) * 0.5 * gr[x];
                     any = true;
                 }
+            }
             if (any && f > 0) {
                 sum += d / f;
                 ++count;
