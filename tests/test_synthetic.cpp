@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace skystack;
@@ -161,4 +162,26 @@ TEST_CASE("synthetic config validation names the bad value") {
     c = small_config();
     c.satellite_exposure = 9;
     CHECK_THROWS_WITH_AS(synthetic::make_dataset(c), doctest::Contains("satellite_exposure"), InvalidParameterError);
+}
+
+TEST_CASE("synthetic outlier_count counts unflagged cosmic rays and trail pixels per exposure") {
+    auto const c = small_config();
+    auto const ds = synthetic::make_dataset(c);
+    auto const n = synthetic::outlier_count(ds, 3.0);
+    REQUIRE(n.bbox() == ds.truth.bbox);
+    std::int64_t total = 0;
+    for (int y = 0; y < n.height(); ++y)
+        for (auto v : n.row(y)) total += v;
+    std::int64_t expect = 0;
+    for (auto const& e : ds.exposures) {
+        if (e.cr_flagged) continue;
+        auto pts = e.cosmic_rays;
+        std::sort(pts.begin(), pts.end());
+        expect += std::unique(pts.begin(), pts.end()) - pts.begin();
+    }
+    auto const& t = *ds.truth.trail;
+    auto const bb = ds.exposures[std::size_t(t.exposure)].image.bbox();
+    for (int y = bb.min_y(); y <= bb.max_y(); ++y)
+        for (int x = bb.min_x(); x <= bb.max_x(); ++x) expect += t.distance(x, y) < 3.0 * t.width ? 1 : 0;
+    CHECK(total == expect);
 }

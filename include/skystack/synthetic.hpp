@@ -436,4 +436,27 @@ inline void make_exposure(Config const& c, Scene const& sc, int k, Box2I bbox, E
     return ds;
 }
 
+/// Per pixel of the truth bbox, how many exposures carry an unflagged outlier there: a cosmic ray in an exposure
+/// that does not flag them, or the satellite trail within `trail_reach` Gaussian sigmas of its centre line.
+/// Rejection can be expected to remove an outlier where it is the only one among enough inputs (a pixel with
+/// count 1), not where several coincide.
+[[nodiscard]] inline Image<std::uint16_t> outlier_count(Dataset const& ds, double trail_reach = 3.0) {
+    Image<std::uint16_t> n(ds.truth.bbox);
+    for (auto const& e : ds.exposures) {
+        if (e.cr_flagged) continue;
+        Image<std::uint8_t> hit(e.image.bbox());
+        for (auto p : e.cosmic_rays) hit(p) = 1; // a pixel hit twice in one exposure is one outlier
+        for (int y = 0; y < hit.height(); ++y)
+            for (int x = 0; x < hit.width(); ++x)
+                if (hit(x, y)) n(Point2I{hit.xy0().x + x, hit.xy0().y + y}) += 1;
+    }
+    if (auto const& t = ds.truth.trail) {
+        Box2I const bb = ds.exposures[std::size_t(t->exposure)].image.bbox();
+        for (int y = bb.min_y(); y <= bb.max_y(); ++y)
+            for (int x = bb.min_x(); x <= bb.max_x(); ++x)
+                if (t->distance(x, y) < trail_reach * t->width) n(Point2I{x, y}) += 1;
+    }
+    return n;
+}
+
 } // namespace skystack::synthetic

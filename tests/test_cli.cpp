@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: MIT
+// End-to-end tests of tools/skystack-coadd: the tool is run as a separate process on FITS files written here
+// with the FITS API, and its outputs are checked against the library's Stacker called directly, against the
+// synthetic truth, and for clear failures (message, exit code, no output left behind) on bad input.
+#include <doctest/doctest.h>
+
+#if defined(SKYSTACK_COADD_EXE) && SKYSTACK_HAS_CFITSIO
+
+#include <skystack/io/fits.hpp>
+#include <skystack/stack/stacker.hpp>
+#include <skystack/synthetic.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+using namespace skystack;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+    int code = -1;
+    std::string out, err;
+};
+
+std::string slurp(fs::path const& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+/// Run skystack-coadd with `args` (already shell-quoted where needed).
+Run run_tool(std::string const& args, fs::path const& work) {
+    fs::create_directories(work);
+    auto const out = work / "stdout.txt", err = work / "stderr.txt";
+    std::string const cmd =
+        std::string("'") + SKYSTACK_COADD_EXE + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
+    int const st = std::system(cmd.c_str());
+    Run r;
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+}
+
+fs::path fresh_dir(std::string const& name) {
+    fs::path const d = fs::path(SKYSTACK_TEST_TMPDIR) / "cli" / name;
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+}
+
+synthetic::Config small_stack() {
+    synthetic::Config c;
+    c.n_exposures = 7;
+    c.size = {96, 80};
+    c.origin = {1000, 2000};
+    c.max_offset = 3;
+    c.n_stars = 25;
+    c.n_galaxies = 5;
+    c.n_saturated = 1;
+    c.n_cosmic_rays = 25;
+    c.satellite_exposure = 2;
+    c.threads = 1;
+    return c;
+}
+
+/// Write the dataset as afw MaskedImage files with MAGZERO headers, and a list file naming them.
+fs::path write_inputs(synthetic::Dataset const& ds, fs::path const& dir) {
+    std::ofstream list(dir / "inputs.txt");
+    for (std::size_t k = 0; k < ds.exposures.size(); ++k) {
+        std::string const name = "warp_" + std::to_string(k) + ".fits";
+        fits::WriteOptions w;
+        w.overwrite = true;
+        w.header.set("MAGZERO", ds.exposures[k].zero_point);
+        fits::write(dir / name, ds.exposures[k].image, w);
+        list << name << "\n";
+    }
+    return dir / "inputs.txt";
+}
+
+std::pair<int, int> png_size(fs::path const& p) {
+    std::string const s = slurp(p);
+    REQUIRE(s.size() > 24);
+    REQUIRE(s.substr(1, 3) == "PNG");
+    auto be32 = [&](std::size_t o) {
+        return int((unsigned char)s[o]) << 24 | int((unsigned char)s[o + 1]) << 16 | int((unsigned char)s[o + 2]) << 8 |
+               int((unsigned char)s[o + 3]);
+    };
+    return {be32(16), be32(20)};
+}
+
+bool same(float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+} // namespace
+
+TEST_CASE("skystack-coadd on FITS inputs matches the library's Stacker, the report and the truth") {
+    auto const dir = fresh_dir("e2e");
+    auto const ds = synthetic::make_dataset(small_stack());
+    auto const list = write_inputs(ds, dir);
+    auto const out = dir / "out";
+    auto const r = run_tool("-l '" + list.string() + "' -o '" + out.string() +
+                                "' --zp-keyword MAGZERO --zp-ref 27 --bad-mask-planes NO_DATA,BAD,SAT,EDGE,CR "
+                                "--nimage --threads 2 --tile 32 -q",
+                            dir);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.out.empty()); // -q
+    for (auto const* f : {"coadd.fits", "coadd_nimage.fits", "coadd.png", "report.json", "report.txt"})
+        CHECK(fs::exists(out / f));
+    // Nothing left over from the staging area.
+    for (auto const& e : fs::directory_iterator(out)) CHECK(e.path().filename().string().front() != '.');
+
+    // The same stack through the library, from the same files.
+    std::vector<MaskedImage<float>> in;
+    std::vector<double> scales;
+    Box2I bbox;
+    for (std::size_t k = 0; k < ds.exposures.size(); ++k) {
+        fits::Header h;
+        fits::ReadOptions ro;
+        ro.metadata = &h;
+        in.push_back(fits::read_masked_image<float>(dir / ("warp_" + std::to_string(k) + ".fits"), ro));
+        scales.push_back(std::pow(10.0, -0.4 * (h.get<double>("MAGZERO") - 27.0)));
+        bbox = k == 0 ? in.back().bbox() : bbox.expanded_to(in.back().bbox());
+    }
+    StackConfig cfg;
+    cfg.bad_mask_planes = {"NO_DATA", "BAD", "SAT", "EDGE", "CR"};
+    cfg.scales = scales;
+    cfg.nimage = true;
+    auto const expect = Stacker<ClippedMean>(cfg)(in, bbox);
+    auto const coadd = fits::read_masked_image<float>(out / "coadd.fits");
+    REQUIRE(coadd.bbox() == bbox);
+    long mismatches = 0;
+    for (int y = 0; y < bbox.height(); ++y)
+        for (int x = 0; x < bbox.width(); ++x) {
+            mismatches += !same(coadd.image()(x, y), expect.coadd.image()(x, y));
+            mismatches += !same(coadd.variance()(x, y), expect.coadd.variance()(x, y));
+            mismatches += coadd.mask()(x, y) != expect.coadd.mask()(x, y);
+        }
+    CHECK(mismatches == 0);
+    auto const nimage = fits::read_image<std::uint16_t>(out / "coadd_nimage.fits");
+    REQUIRE(nimage.bbox() == bbox);
+    long nmis = 0;
+    for (int y = 0; y < bbox.height(); ++y)
+        for (int x = 0; x < bbox.width(); ++x) nmis += nimage(x, y) != expect.nimage(x, y);
+    CHECK(nmis == 0);
+
+    // The report: inputs, scales from the headers, weights as the stacker chose them, rejections per plane.
+    auto const j = nlohmann::json::parse(slurp(out / "report.json"));
+    REQUIRE(j["n_inputs"] == ds.exposures.size());
+    CHECK(j["config"]["statistic"] == "meanclip");
+    CHECK(j["bbox"]["size"][0] == bbox.width());
+    auto const cr = in[0].mask().bit_mask("CR"), bad = in[0].mask().bit_mask("BAD");
+    std::int64_t cr_total = 0, bad_total = 0;
+    for (std::size_t k = 0; k < in.size(); ++k) {
+        auto const& jr = j["inputs"][k];
+        CHECK(jr["scale"].get<double>() == doctest::Approx(scales[k]).epsilon(1e-12));
+        CHECK(jr["zero_point"].get<double>() == doctest::Approx(ds.exposures[k].zero_point));
+        CHECK(jr["weight"].get<double>() == doctest::Approx(expect.weights[k]).epsilon(1e-12));
+        std::int64_t ncr = 0, nbad = 0;
+        for (int y = 0; y < in[k].height(); ++y)
+            for (auto m : in[k].mask().row(y)) ncr += (m & cr) != 0, nbad += (m & bad) != 0;
+        CHECK(jr["rejected_by_plane"]["CR"].get<std::int64_t>() == ncr);
+        CHECK(jr["rejected_by_plane"]["BAD"].get<std::int64_t>() == nbad);
+        if (ds.exposures[k].cr_flagged) { // every flagged CR pixel once (tracks may overlap)
+            CHECK(ncr > 0);
+            CHECK(ncr <= std::int64_t(ds.exposures[k].cosmic_rays.size()));
+        } else {
+            CHECK(ncr == 0);
+        }
+        cr_total += ncr, bad_total += nbad;
+    }
+    CHECK(j["rejected"]["by_plane"]["CR"].get<std::int64_t>() == cr_total);
+    CHECK(j["rejected"]["by_plane"]["BAD"].get<std::int64_t>() == bad_total);
+    std::int64_t clipped = 0, nodata = 0;
+    auto const clip_bit = coadd.mask().bit_mask("CLIPPED"), nd_bit = coadd.mask().bit_mask("NO_DATA");
+    for (int y = 0; y < bbox.height(); ++y)
+        for (auto m : coadd.mask().row(y)) clipped += (m & clip_bit) != 0, nodata += (m & nd_bit) != 0;
+    CHECK(j["rejected"]["coadd_pixels_clipped"].get<std::int64_t>() == clipped);
+    CHECK(j["output"]["no_data_pixels"].get<std::int64_t>() == nodata);
+    CHECK(j["output"]["pixels"].get<std::int64_t>() == bbox.area());
+    CHECK(j["output"]["median"].get<double>() == doctest::Approx(1000.0).epsilon(0.15)); // the sky
+    CHECK(j["timing"]["stack_s"].get<double>() >= 0.0);
+    CHECK(j["timing"]["bytes_stacked"].get<std::int64_t>() > 0);
+
+    // The PNG: one panel the size of the bbox plus a 10-pixel margin each side.
+    auto const [pw, ph] = png_size(out / "coadd.png");
+    CHECK(pw == bbox.width() + 20);
+    CHECK(ph > bbox.height() + 20);  // + title and margin
+    CHECK(ph < bbox.height() + 100); // + legend
+
+    // Artifacts are gone: no coadd pixel on the satellite trail or an unflagged cosmic ray above sky + 5 sigma
+    // (away from sources), although they stand far above it in their input.
+    auto const& truth = ds.truth;
+    REQUIRE(truth.trail.has_value());
+    auto const outliers = synthetic::outlier_count(ds);
+    auto covered = [&](Point2I p) { // clipping needs samples: one outlier among >= 5 inputs
+        int n = 0;
+        for (auto const& e : ds.exposures) n += e.image.bbox().contains(p) ? 1 : 0;
+        return n >= 5 && outliers(p) == 1;
+    };
+    int checked = 0;
+    double worst_in = 0;
+    for (int y = bbox.min_y(); y <= bbox.max_y(); ++y)
+        for (int x = bbox.min_x(); x <= bbox.max_x(); ++x) {
+            Point2I const p{x, y};
+            auto const& e = ds.exposures[std::size_t(truth.trail->exposure)];
+            if (truth.trail->distance(x, y) > 1.0 || !e.image.bbox().contains(p) || !covered(p)) continue;
+            double const sig = std::sqrt(double(coadd.variance()(p)));
+            if (!(sig > 0) || truth.sources(p) > 0.5 * sig) continue;
+            CHECK(coadd.image()(p) - truth.background(p) < 5 * sig);
+            worst_in = std::max(worst_in, (e.image.image()(p) * e.scale - truth.background(p)) / sig);
+            ++checked;
+        }
+    CHECK(checked > 20);
+    CHECK(worst_in > 50); // the trail was there to be removed
+    int crs = 0;
+    for (auto const& e : ds.exposures) {
+        if (e.cr_flagged) continue;
+        for (auto p : e.cosmic_rays) {
+            double const sig = std::sqrt(double(coadd.variance()(p)));
+            if (!(sig > 0) || truth.sources(p) > 0.5 * sig || (e.image.mask()(p) & bad) || !covered(p)) continue;
+            CHECK(coadd.image()(p) - truth.background(p) < 5 * sig);
+            ++crs;
+        }
+    }
+    CHECK(crs > 20);
+}
+
+TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weighted-mean, median)") {
+    auto cfg = small_stack();
+    cfg.n_exposures = 5;
+    auto const dir = fresh_dir("stats");
+    auto const ds = synthetic::make_dataset(cfg);
+    auto const list = write_inputs(ds, dir);
+    std::vector<MaskedImage<float>> in;
+    for (std::size_t k = 0; k < ds.exposures.size(); ++k)
+        in.push_back(fits::read_masked_image<float>(dir / ("warp_" + std::to_string(k) + ".fits")));
+    StackConfig sc; // afw defaults; no zero points given, so no scaling
+    for (auto const* name : {"mean", "weighted-mean", "median"}) {
+        CAPTURE(name);
+        auto const out = dir / name;
+        auto const r = run_tool(
+            "-l '" + list.string() + "' -o '" + out.string() + "' --statistic " + name + " --preview none -q", dir);
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        CHECK(!fs::exists(out / "coadd.png"));
+        auto const got = fits::read_masked_image<float>(out / "coadd.fits");
+        auto const want = std::string(name) == "mean"            ? Stacker<Mean>(sc)(in, got.bbox())
+                          : std::string(name) == "weighted-mean" ? Stacker<WeightedMean>(sc)(in, got.bbox())
+                                                                 : Stacker<Median>(sc)(in, got.bbox());
+        long mis = 0;
+        for (int y = 0; y < got.height(); ++y)
+            for (int x = 0; x < got.width(); ++x) mis += !same(got.image()(x, y), want.coadd.image()(x, y));
+        CHECK(mis == 0);
+    }
+}
+
+TEST_CASE("skystack-coadd --demo writes the coadd, a side-by-side PNG and a report") {
+    auto const dir = fresh_dir("demo");
+    auto const out = dir / "demo";
+    auto const r = run_tool("--demo --demo-size 128 --demo-frames 6 -o '" + out.string() + "'", dir);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("coadd.png") != std::string::npos); // says where things are
+    CHECK(r.err.empty());                                // no progress bar: stderr is not a terminal
+    for (auto const* f : {"coadd.fits", "coadd.png", "report.json", "report.txt"}) CHECK(fs::exists(out / f));
+    auto const j = nlohmann::json::parse(slurp(out / "report.json"));
+    CHECK(j["mode"] == "demo");
+    CHECK(j["n_inputs"] == 6);
+    auto const w = j["bbox"]["size"][0].get<int>();
+    auto const [pw, ph] = png_size(out / "coadd.png");
+    CHECK(pw == 3 * w + 40); // input | coadd | coadd mask
+    CHECK(ph > j["bbox"]["size"][1].get<int>());
+    CHECK(j["demo"]["satellite_trail"]["coadd_pixels_above_5_sigma"] == 0);
+    CHECK(j["demo"]["satellite_trail"]["max_sigma_in_input"].get<double>() > 20);
+
+    // --write-demo-inputs writes FITS files the tool reads back.
+    auto const ind = dir / "inputs";
+    auto const r2 = run_tool("--write-demo-inputs '" + ind.string() + "' --demo-size 96 --demo-frames 4 -q", dir);
+    INFO(r2.err);
+    REQUIRE(r2.code == 0);
+    for (int k = 0; k < 4; ++k) CHECK(fs::exists(ind / ("exposure_0" + std::to_string(k) + ".fits")));
+    auto const r3 = run_tool("'" + (ind / "exposure_*.fits").string() + "' --zp-keyword MAGZERO -q -o '" +
+                                 (dir / "fromdemo").string() + "'",
+                             dir);
+    INFO(r3.err);
+    CHECK(r3.code == 0);
+    CHECK(fs::exists(dir / "fromdemo" / "coadd.fits"));
+}
+
+TEST_CASE("skystack-coadd --help documents options and exit codes") {
+    auto const dir = fresh_dir("help");
+    auto const r = run_tool("--help", dir);
+    CHECK(r.code == 0);
+    for (auto const* s : {"--statistic", "--nsigma", "--bad-mask-planes", "--zp-keyword", "--zp-table", "--nimage",
+                          "--compress", "--threads", "--tile", "--demo", "Exit codes"})
+        CHECK(r.out.find(s) != std::string::npos);
+}
+
+TEST_CASE("skystack-coadd bad inputs: clear message, documented exit code, no output") {
+    auto const dir = fresh_dir("bad");
+    auto cfg = small_stack();
+    cfg.n_exposures = 3;
+    auto const ds = synthetic::make_dataset(cfg);
+    write_inputs(ds, dir);
+    std::string const good = "'" + (dir / "warp_0.fits").string() + "' '" + (dir / "warp_1.fits").string() + "'";
+    auto expect_failure = [&](std::string const& what, std::string const& args, int code,
+                              std::vector<std::string> const& needles) {
+        CAPTURE(what);
+        auto const out = dir / ("out_" + what);
+        auto const r = run_tool(args + " -o '" + out.string() + "'", dir / ("run_" + what));
+        INFO(r.err);
+        CHECK(r.code == code);
+        for (auto const& n : needles) CHECK(r.err.find(n) != std::string::npos);
+        CHECK(r.err.find("error") != std::string::npos);
+        CHECK(!fs::exists(out)); // no partial output, not even the directory
+    };
+
+    auto const missing = (dir / "nope.fits").string();
+    expect_failure("missing", good + " '" + missing + "'", 3, {missing, "not found"});
+
+    auto const text = dir / "notes.fits";
+    std::ofstream(text) << "this is not a FITS file\n";
+    expect_failure("notfits", good + " '" + text.string() + "'", 3, {text.string(), "not a FITS file"});
+
+    Image<double> dbl(Box2I::from_min_size({1000, 2000}, {40, 40}), 1000.0);
+    fits::WriteOptions w;
+    w.overwrite = true;
+    fits::write(dir / "double.fits", dbl, w);
+    expect_failure("types", good + " '" + (dir / "double.fits").string() + "'", 3,
+                   {"mismatched pixel types", (dir / "double.fits").string(), "float64"});
+
+    expect_failure("overlap", good + " --bbox 0 0 50 50", 5, {"does not overlap", "warp_0.fits"});
+
+    expect_failure("plane", good + " --bad-mask-planes BAD,NOT_A_PLANE", 2, {"unknown mask plane 'NOT_A_PLANE'"});
+
+    expect_failure("statistic", good + " --statistic average", 2, {"--statistic"});
+
+    auto const blocker = dir / "a_file";
+    std::ofstream(blocker) << "x";
+    auto const r = run_tool(good + " -o '" + (blocker / "sub").string() + "'", dir / "run_unwritable");
+    INFO(r.err);
+    CHECK(r.code == 4);
+    CHECK(r.err.find((blocker / "sub").string()) != std::string::npos);
+    CHECK(fs::is_regular_file(blocker));
+
+    auto const r2 = run_tool("-l '" + (dir / "missing_list.txt").string() + "'", dir / "run_list");
+    CHECK(r2.code == 3);
+    CHECK(r2.err.find("missing_list.txt") != std::string::npos);
+}
+
+#else
+
+TEST_CASE("skystack-coadd end-to-end tests need the tool and cfitsio") {
+    MESSAGE("skystack-coadd not built (SKYSTACK_BUILD_TOOLS=OFF, missing CLI11/libpng/nlohmann-json or cfitsio)");
+}
+
+#endif
