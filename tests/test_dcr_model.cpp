@@ -329,6 +329,24 @@ TEST_CASE("the stopping rule: converged once the relative improvement falls belo
     CHECK((rep.convergence[n - 2] - rep.convergence[n - 1]) / rep.convergence[n - 1] <= 0.08);
 }
 
+TEST_CASE("cubic spline shifts (imageInterpOrder 3) fit as well") {
+    Field f;
+    Inputs in = make_inputs(f, 10);
+    DcrConfig cfg = f.cfg;
+    cfg.image_interp = ShiftInterp::cubic;
+    auto res = dcr_stack(in.views, in.conds, f.box, f.jac, cfg);
+    auto const& rep = res.report.subregions.at(0);
+    for (std::size_t j = 1; j < rep.convergence.size(); ++j) CHECK(rep.convergence[j] < rep.convergence[j - 1]);
+    ObservingConditions const held = f.conditions(1.9, 40.0);
+    Image<float> const truth_img = f.observe(held);
+    double const r_dcr = rms_diff(truth_img, res.model.matched_template(held).image(), 4);
+    double const r_plain = rms_diff(truth_img, res.model.coadd().image(), 4);
+    MESSAGE("cubic: held-out residual ratio ", r_dcr / r_plain);
+    CHECK(r_dcr <= 0.35 * r_plain);
+    std::vector<std::vector<SubfilterShift>> one{{SubfilterShift{{2.2, -0.3}, {}, false}}};
+    CHECK(dcr_buffer_size(one, ShiftInterp::cubic) == 5);
+}
+
 TEST_CASE("subregions run in parallel, deterministic, with progress") {
     Field f;
     Inputs in = make_inputs(f, 8);
