@@ -56,7 +56,7 @@ struct StackConfig {
     /// weights' MEANCLIP.
     ClipParams clip{};
     /// Tile (subregion) size in pixels: memory and parallel work unit. Results do not depend on it.
-    Extent2I tile_size{512, 16};
+    Extent2I tile_size{2048, 4};
     /// Worker threads (tiles in parallel); 0 = std::thread::hardware_concurrency(). Results do not depend on it.
     int threads = 1;
     /// Called after each finished tile with (tiles done, tiles total), from one thread at a time.

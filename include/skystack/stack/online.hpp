@@ -83,7 +83,7 @@ public:
         auto const part = in.subimage(in.bbox().clipped_to(m_bbox));
         auto const ox = std::size_t(part.bbox().min_x() - m_bbox.min_x());
         auto const oy = std::size_t(part.bbox().min_y() - m_bbox.min_y());
-        detail::accumulate_part<T, kind, true>(m_buf, part, ox, oy, k, m_plan, 0, part.height(), nullptr, nullptr);
+        detail::accumulate_group<T, kind, 1>(m_buf, &part, &k, ox, oy, m_plan);
     }
 
     /// Fold another partial stack over the same bbox and config into this one (sums add, masks OR).
@@ -100,7 +100,6 @@ public:
         for (std::size_t b = 0; b < m_buf.rb.size(); ++b) add(m_buf.rb[b], o.m_buf.rb[b]);
         for (std::size_t i = 0; i < n; ++i) {
             m_buf.orm.data()[i] |= o.m_buf.orm.data()[i];
-            m_buf.orall.data()[i] |= o.m_buf.orall.data()[i];
         }
         if constexpr (kind == Accumulate::weighted_sum) {
             add(m_buf.a0, o.m_buf.a0);

@@ -111,6 +111,10 @@ StackPlan<T> make_plan(StackConfig const& cfg, MaskPlanes& reg) {
         if (auto i = reg.find(r)) plan.remove |= MaskPixel(1) << *i;
     plan.nodata = reg.bit_mask("NO_DATA");
     if (cfg.record_clipped || cfg.rejected_mask_mapping) plan.clipped = MaskPixel(1) << reg.add("CLIPPED");
+    if (cfg.mask_propagation_thresholds.size() > max_thresholds)
+        throw InvalidParameterError(detail::msg("stack: at most ", max_thresholds,
+                                                " mask propagation thresholds are supported, got ",
+                                                cfg.mask_propagation_thresholds.size()));
     for (auto const& [name, t] : cfg.mask_propagation_thresholds) {
         plan.thr_bits.push_back(reg.bit_mask(name));
         plan.thr.push_back(T(t));
@@ -200,6 +204,30 @@ public:
     /// masks with different plane layouts, or bad weights/scales (negative, NaN, wrong count).
     template <class T>
     StackResult<T> operator()(std::span<MaskedImageView<T const> const> inputs, Box2I bbox) const {
+        return stack_views<T>(inputs, bbox, nullptr, {});
+    }
+
+    /// Stack into an existing output, e.g. a sub-box of a patch coadd, without allocating: `out.bbox()` is the
+    /// output bbox; `nimage`, when not empty, must have the same bbox. @returns the weight used per input.
+    /// @throws as operator(), and LengthError when nimage's bbox differs from out's.
+    template <class T>
+    std::vector<double> into(std::span<MaskedImageView<T const> const> inputs, MaskedImageView<T> out,
+                             ImageView<std::uint16_t> nimage = {}) const {
+        if (!nimage.empty() && nimage.bbox() != out.bbox())
+            throw LengthError(
+                detail::msg("stack: nImage bbox ", nimage.bbox(), " differs from the output bbox ", out.bbox()));
+        return stack_views<T>(inputs, out.bbox(), &out, nimage).weights;
+    }
+    template <class T>
+    std::vector<double> into(std::vector<MaskedImageView<T const>> const& inputs, MaskedImageView<T> out,
+                             ImageView<std::uint16_t> nimage = {}) const {
+        return into<T>(std::span<MaskedImageView<T const> const>(inputs), out, nimage);
+    }
+
+private:
+    template <class T>
+    StackResult<T> stack_views(std::span<MaskedImageView<T const> const> inputs, Box2I bbox,
+                               MaskedImageView<T> const* into_out, ImageView<std::uint16_t> into_n) const {
         static_assert(std::is_floating_point_v<T>, "Stacker: pixel type must be float or double");
         if (inputs.empty()) throw InvalidParameterError("stack: no inputs (empty stack)");
         check_bbox(bbox);
@@ -218,8 +246,10 @@ public:
             return b.empty() ? MaskedImageView<T const>{} : inputs[k].subimage(b);
         };
         std::vector<double> w = resolve_weights(inputs.size());
-        return run<T>(inputs.size(), bbox, planes.shared_from_this(), std::move(w), part_of);
+        return run<T>(inputs.size(), bbox, planes.shared_from_this(), std::move(w), part_of, into_out, into_n);
     }
+
+public:
     template <class T>
     StackResult<T> operator()(std::vector<MaskedImageView<T const>> const& inputs, Box2I bbox) const {
         return (*this)(std::span<MaskedImageView<T const> const>(inputs), bbox);
@@ -303,7 +333,8 @@ private:
 
     template <class T, class PartOf>
     StackResult<T> run(std::size_t n, Box2I bbox, std::shared_ptr<MaskPlanes> planes, std::vector<double> w,
-                       PartOf&& part_of) const {
+                       PartOf&& part_of, MaskedImageView<T> const* into = nullptr,
+                       ImageView<std::uint16_t> into_n = {}) const {
         using namespace detail;
         StackPlan<T> plan = make_plan<T>(m_cfg, *planes);
         if constexpr (weighted) {
@@ -324,8 +355,22 @@ private:
             if (w[k] > 0) ++plan.n_active;
         }
 
-        StackResult<T> res{MaskedImage<T>(bbox, planes), {}, w};
-        if (m_cfg.nimage) res.nimage = Image<std::uint16_t>(bbox);
+        StackResult<T> res{{}, {}, w};
+        MaskedImageView<T> out_view;
+        ImageView<std::uint16_t> nim_view;
+        if (into) {
+            if (!into->mask().planes().same_layout(*planes))
+                throw InvalidParameterError("stack: the output mask uses a different plane layout than the inputs");
+            out_view = *into;
+            nim_view = into_n;
+        } else {
+            res.coadd = MaskedImage<T>(bbox, planes);
+            out_view = res.coadd.view();
+            if (m_cfg.nimage) {
+                res.nimage = Image<std::uint16_t>(bbox);
+                nim_view = res.nimage.view();
+            }
+        }
 
         std::vector<Box2I> tiles;
         for (int y = bbox.min_y(); y < bbox.end_y(); y += m_cfg.tile_size.y)
@@ -340,7 +385,6 @@ private:
         std::size_t done = 0;
         std::mutex mtx;
         std::exception_ptr err;
-        auto out_view = res.coadd.view();
         auto worker = [&] {
             ThreadScratch<T> s;
             s.owned.resize(n);
@@ -353,7 +397,7 @@ private:
                     for (std::size_t k = 0; k < n; ++k)
                         s.parts[k] = plan.weight[k] > 0 ? part_of(k, tile, s) : MaskedImageView<T const>{};
                     ImageView<std::uint16_t> nim;
-                    if (m_cfg.nimage) nim = res.nimage.view().subimage(tile);
+                    if (!nim_view.empty()) nim = nim_view.subimage(tile);
                     stack_tile(tile, s, plan, out_view.subimage(tile), nim);
                     for (auto& o : s.owned) o = MaskedImage<T>();
                 } catch (...) {
@@ -410,13 +454,7 @@ private:
             if constexpr (accumulating) {
                 s.tb.resize(stride, std::size_t(tile.height()), plan.thr_bits.size());
                 s.tb.reset(kind);
-                for (std::size_t k = 0; k < s.parts.size(); ++k) {
-                    auto const& p = s.parts[k];
-                    if (p.empty()) continue;
-                    auto const ox = std::size_t(p.bbox().min_x() - tile.min_x());
-                    auto const oy = std::size_t(p.bbox().min_y() - tile.min_y());
-                    accumulate_part<T, kind, true>(s.tb, p, ox, oy, k, plan, 0, p.height(), nullptr, nullptr);
-                }
+                accumulate_parts<T, kind>(s.tb, std::span<MaskedImageView<T const> const>(s.parts), tile, plan);
                 for (int y = 0; y < tile.height(); ++y) {
                     std::size_t const o = std::size_t(y) * stride;
                     accumulated_row<T, kind, error>(s.tb, o, tw, s.rvalue.data(), s.rvar.data());
@@ -457,8 +495,7 @@ private:
                     std::fill_n(vk, stride, inf);
                 if (p.empty() || py < 0 || py >= p.height()) continue;
                 auto const ox = std::size_t(p.bbox().min_x() - tile.min_x());
-                accumulate_part<T, Accumulate::none, true>(s.tb, p, ox, 0, k, plan, py, py + 1, vk,
-                                                           s.vars.data() + k * stride);
+                gather_row<T>(s.tb, p, py, ox, k, plan, vk, s.vars.data() + k * stride);
             }
             for (std::size_t x = 0; x < tw; x += L) {
                 B const n0 = B::load_aligned(s.tb.cnt.data() + x);

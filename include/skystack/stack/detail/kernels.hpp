@@ -78,14 +78,19 @@ SKYSTACK_FORCEINLINE ubatch_t<T> as_uint(batch_t<T> f) noexcept {
     return simd::bit_cast_batch<uint_for<T>>(f);
 }
 
+/// Most mask-propagation thresholds a stack may have (one accumulator register each).
+inline constexpr std::size_t max_thresholds = 8;
+
 /// Per-pixel bookkeeping shared by every policy, over one tile (accumulating path) or one row (sample path):
-/// accepted count, accepted weight, OR of accepted masks, OR of all masks, rejected weight per threshold plane;
-/// plus the accumulators a0..a2 of the accumulating kinds (Σwx / Σw²V, or min/max value / its variance).
+/// accepted count, accepted weight, mask bits (OR of the accepted samples' masks and of the rejected samples'
+/// bad bits: accepted samples never carry bad bits, so `orm & ~bad` is afw's ORMASK and `orm & bad` says which
+/// bad planes were rejected), rejected weight per threshold plane; plus the accumulators a0, a2 of the
+/// accumulating kinds (Σwx and Σw²V, or the min/max value and its variance).
 template <class T>
 struct TileBuffers {
     std::size_t stride = 0, rows = 0;
     AlignedBuffer<T> cnt, sw, a0, a2;
-    AlignedBuffer<uint_for<T>> orm, orall;
+    AlignedBuffer<uint_for<T>> orm;
     std::vector<AlignedBuffer<T>> rb;
 
     void resize(std::size_t stride_, std::size_t rows_, std::size_t nthr) {
@@ -96,7 +101,6 @@ struct TileBuffers {
             a0 = AlignedBuffer<T>(n);
             a2 = AlignedBuffer<T>(n);
             orm = AlignedBuffer<uint_for<T>>(n);
-            orall = AlignedBuffer<uint_for<T>>(n);
             rb.clear();
             for (std::size_t i = 0; i < nthr; ++i) rb.emplace_back(n);
         }
@@ -113,99 +117,205 @@ struct TileBuffers {
         std::fill_n(a0.data(), n, init);
         std::fill_n(a2.data(), n, T(0));
         std::fill_n(orm.data(), n, uint_for<T>(0));
-        std::fill_n(orall.data(), n, uint_for<T>(0));
         for (auto& b : rb) std::fill_n(b.data(), n, T(0));
     }
 };
 
-/// Classify one batch of input samples and update the shared bookkeeping at buffer offset `o`. Returns the
-/// accepted lanes as all-ones bits (as T) and the scaled value and variance.
-template <class T, Accumulate Kind, bool WantVar>
-SKYSTACK_FORCEINLINE void accumulate_batch(TileBuffers<T>& tb, std::size_t o, StackPlan<T> const& plan, batch_t<T> x,
-                                           ubatch_t<T> m, batch_t<T> V, batch_t<T> w, batch_t<T> w2, batch_t<T>* vals,
-                                           batch_t<T>* vars) noexcept {
+/// The bookkeeping of one batch of pixels, held in registers while several inputs are added to it.
+template <class T>
+struct Regs {
+    batch_t<T> cnt, sw, a0, a2;
+    ubatch_t<T> orm;
+    batch_t<T> rb[max_thresholds];
+
+    SKYSTACK_FORCEINLINE void load(TileBuffers<T> const& tb, std::size_t o, std::size_t nthr) noexcept {
+        using B = batch_t<T>;
+        cnt = B::load_unaligned(tb.cnt.data() + o);
+        sw = B::load_unaligned(tb.sw.data() + o);
+        a0 = B::load_unaligned(tb.a0.data() + o);
+        a2 = B::load_unaligned(tb.a2.data() + o);
+        orm = ubatch_t<T>::load_unaligned(tb.orm.data() + o);
+        for (std::size_t b = 0; b < nthr; ++b) rb[b] = B::load_unaligned(tb.rb[b].data() + o);
+    }
+    SKYSTACK_FORCEINLINE void store(TileBuffers<T>& tb, std::size_t o, std::size_t nthr) const noexcept {
+        cnt.store_unaligned(tb.cnt.data() + o);
+        sw.store_unaligned(tb.sw.data() + o);
+        a0.store_unaligned(tb.a0.data() + o);
+        a2.store_unaligned(tb.a2.data() + o);
+        orm.store_unaligned(tb.orm.data() + o);
+        for (std::size_t b = 0; b < nthr; ++b) rb[b].store_unaligned(tb.rb[b].data() + o);
+    }
+};
+
+/// Per-input constants, broadcast once per input and row block.
+template <class T>
+struct InputConsts {
+    batch_t<T> s, s2, w, w2;
+};
+
+/// Add one batch of samples (raw value x, mask m, raw variance v) of one input to the registers. Returns the
+/// accepted lanes as all-ones bits; `xs` and `vs` receive the scaled value and variance.
+template <class T, Accumulate Kind>
+SKYSTACK_FORCEINLINE ubatch_t<T> add_sample(Regs<T>& r, StackPlan<T> const& plan, InputConsts<T> const& c, batch_t<T> x,
+                                            ubatch_t<T> m, batch_t<T> v, batch_t<T>& xs, batch_t<T>& vs) noexcept {
     using B = batch_t<T>;
     using U = ubatch_t<T>;
     using UI = uint_for<T>;
+    xs = x * c.s;
     U const bad(UI(plan.bad));
-    U const gu = simd::bool_bits((m & bad) == U(UI(0))) & as_uint<T>(simd::bool_bits(xsimd::isfinite(x)));
+    U const gu = simd::bool_bits((m & bad) == U(UI(0))) & as_uint<T>(simd::bool_bits(xsimd::isfinite(xs)));
     B const gf = as_float<T>(gu);
     m = m & U(UI(~plan.remove));
-    B const one(T(1));
-    (B::load_unaligned(tb.cnt.data() + o) + (one & gf)).store_unaligned(tb.cnt.data() + o);
-    (B::load_unaligned(tb.sw.data() + o) + (w & gf)).store_unaligned(tb.sw.data() + o);
-    (U::load_unaligned(tb.orm.data() + o) | (m & gu)).store_unaligned(tb.orm.data() + o);
-    (U::load_unaligned(tb.orall.data() + o) | m).store_unaligned(tb.orall.data() + o);
+    r.cnt += B(T(1)) & gf;
+    r.sw += c.w & gf;
+    r.orm |= m & (gu | bad);
     if (!plan.thr_bits.empty()) {
         U const ru = ~gu;
-        for (std::size_t b = 0; b < plan.thr_bits.size(); ++b) {
-            U const bit(UI(plan.thr_bits[b]));
-            U const has = simd::bool_bits((m & bit) != U(UI(0))) & ru;
-            T* r = tb.rb[b].data() + o;
-            (B::load_unaligned(r) + (w & as_float<T>(has))).store_unaligned(r);
-        }
+        for (std::size_t b = 0; b < plan.thr_bits.size(); ++b)
+            r.rb[b] += c.w & as_float<T>(simd::bool_bits((m & U(UI(plan.thr_bits[b]))) != U(UI(0))) & ru);
     }
+    vs = v * c.s2;
     if constexpr (Kind == Accumulate::weighted_sum) {
-        (B::load_unaligned(tb.a0.data() + o) + ((w * x) & gf)).store_unaligned(tb.a0.data() + o);
-        if constexpr (WantVar)
-            (B::load_unaligned(tb.a2.data() + o) + ((w2 * V) & gf)).store_unaligned(tb.a2.data() + o);
+        r.a0 += (c.w * xs) & gf;
+        r.a2 += (c.w2 * vs) & gf;
     } else if constexpr (Kind == Accumulate::min || Kind == Accumulate::max) {
         constexpr T fill =
             Kind == Accumulate::min ? std::numeric_limits<T>::infinity() : -std::numeric_limits<T>::infinity();
-        B const xs = (x & gf) | (B(fill) & as_float<T>(~gu));
-        B const cur = B::load_unaligned(tb.a0.data() + o);
-        auto const upd = Kind == Accumulate::min ? (xs < cur) : (xs > cur); // strict: ties keep the earlier input
-        xsimd::select(upd, xs, cur).store_unaligned(tb.a0.data() + o);
-        xsimd::select(upd, V, B::load_unaligned(tb.a2.data() + o)).store_unaligned(tb.a2.data() + o);
-    } else { // gather for the sample path: value (+inf where not accepted) and variance
-        B const inf(std::numeric_limits<T>::infinity());
-        *vals = (x & gf) | (inf & as_float<T>(~gu));
-        *vars = V;
+        B const xm = (xs & gf) | (B(fill) & as_float<T>(~gu));
+        auto const upd = Kind == Accumulate::min ? (xm < r.a0) : (xm > r.a0); // strict: ties keep the earlier input
+        r.a0 = xsimd::select(upd, xm, r.a0);
+        r.a2 = xsimd::select(upd, vs, r.a2);
+    }
+    return gu;
+}
+
+/// Row pointers of one input part.
+template <class T>
+struct PartRow {
+    T const* img;
+    MaskPixel const* msk;
+    float const* var;
+};
+
+/// Add G inputs whose parts share one bbox to the tile buffers: the buffers are loaded and stored once per G
+/// inputs, the inputs are added in order in registers (the same per-pixel operation sequence as one at a time).
+/// `ox, oy`: the parts' offset inside the tile.
+template <class T, Accumulate Kind, std::size_t G>
+void accumulate_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std::size_t const* ks, std::size_t ox,
+                      std::size_t oy, StackPlan<T> const& plan) {
+    using B = batch_t<T>;
+    constexpr std::size_t L = lanes_v<T>;
+    InputConsts<T> c[G];
+    for (std::size_t g = 0; g < G; ++g) {
+        T const w = plan.weight[ks[g]];
+        c[g] = {B(plan.scale[ks[g]]), B(plan.scale2[ks[g]]), B(w), B(w * w)};
+    }
+    std::size_t const nthr = plan.thr_bits.size();
+    auto const width = static_cast<std::size_t>(parts[0].width());
+    std::size_t const full = width / L * L;
+    for (int y = 0; y < parts[0].height(); ++y) {
+        PartRow<T> pr[G];
+        for (std::size_t g = 0; g < G; ++g)
+            pr[g] = {parts[g].image().row(y).data(), parts[g].mask().row(y).data(), parts[g].variance().row(y).data()};
+        std::size_t const base = (oy + std::size_t(y)) * tb.stride + ox;
+        auto step = [&](PartRow<T> const* rows, std::size_t off, std::size_t o) {
+            Regs<T> r;
+            r.load(tb, o, nthr);
+            for (std::size_t g = 0; g < G; ++g) {
+                B xs, vs;
+                add_sample<T, Kind>(r, plan, c[g], B::load_unaligned(rows[g].img + off),
+                                    load_mask<T>(rows[g].msk + off), load_as<T>(rows[g].var + off), xs, vs);
+            }
+            r.store(tb, o, nthr);
+        };
+        std::size_t x = 0;
+        for (; x < full; x += L) step(pr, x, base + x);
+        if (x < width) { // tail through padded temporaries: NaN values are never accepted and carry no bits
+            alignas(64) T ti[G][L];
+            alignas(64) MaskPixel tm[G][L];
+            alignas(64) float tv[G][L];
+            PartRow<T> tr[G];
+            for (std::size_t g = 0; g < G; ++g) {
+                for (std::size_t l = 0; l < L; ++l) {
+                    bool const in = x + l < width;
+                    ti[g][l] = in ? pr[g].img[x + l] : std::numeric_limits<T>::quiet_NaN();
+                    tm[g][l] = in ? pr[g].msk[x + l] : 0;
+                    tv[g][l] = in ? pr[g].var[x + l] : 0.f;
+                }
+                tr[g] = {ti[g], tm[g], tv[g]};
+            }
+            step(tr, 0, base + x);
+        }
     }
 }
 
-/// Add one input's part (already clipped to the tile) to the tile buffers, frame by frame.
-/// `ox, oy`: the part's offset inside the tile. For the sample kind, `vals/vars` receive the gathered row
-/// (only rows `row_lo..row_hi` of the part are processed; buffers are then one row).
-template <class T, Accumulate Kind, bool WantVar>
-void accumulate_part(TileBuffers<T>& tb, MaskedImageView<T const> part, std::size_t ox, std::size_t oy, std::size_t k,
-                     StackPlan<T> const& plan, int row_lo, int row_hi, T* vals, T* vars) {
+/// Add the parts of inputs `ks` (clipped to the tile; empty views are skipped) in order, grouping runs of
+/// inputs with the same part bbox four or two at a time.
+template <class T, Accumulate Kind>
+void accumulate_parts(TileBuffers<T>& tb, std::span<MaskedImageView<T const> const> parts, Box2I tile,
+                      StackPlan<T> const& plan) {
+    std::vector<std::size_t> ks;
+    ks.reserve(parts.size());
+    for (std::size_t k = 0; k < parts.size(); ++k)
+        if (!parts[k].empty()) ks.push_back(k);
+    MaskedImageView<T const> grp[4];
+    for (std::size_t i = 0; i < ks.size();) {
+        Box2I const b = parts[ks[i]].bbox();
+        std::size_t run = 1;
+        while (run < 4 && i + run < ks.size() && parts[ks[i + run]].bbox() == b) ++run;
+        auto const ox = std::size_t(b.min_x() - tile.min_x());
+        auto const oy = std::size_t(b.min_y() - tile.min_y());
+        std::size_t const g = run == 4 ? 4 : run >= 2 ? 2 : 1;
+        for (std::size_t j = 0; j < g; ++j) grp[j] = parts[ks[i + j]];
+        if (g == 4)
+            accumulate_group<T, Kind, 4>(tb, grp, &ks[i], ox, oy, plan);
+        else if (g == 2)
+            accumulate_group<T, Kind, 2>(tb, grp, &ks[i], ox, oy, plan);
+        else
+            accumulate_group<T, Kind, 1>(tb, grp, &ks[i], ox, oy, plan);
+        i += g;
+    }
+}
+
+/// Sample path: add row `py` of input k's part to the one-row bookkeeping at offset `ox` and write the scaled
+/// values (+inf where not accepted) and variances to `vals + ox`, `vars + ox`.
+template <class T>
+void gather_row(TileBuffers<T>& tb, MaskedImageView<T const> const& part, int py, std::size_t ox, std::size_t k,
+                StackPlan<T> const& plan, T* vals, T* vars) {
     using B = batch_t<T>;
     constexpr std::size_t L = lanes_v<T>;
-    B const s(plan.scale[k]), s2(plan.scale2[k]), w(plan.weight[k]), w2(plan.weight[k] * plan.weight[k]);
+    T const w = plan.weight[k];
+    InputConsts<T> const c{B(plan.scale[k]), B(plan.scale2[k]), B(w), B(w * w)};
+    std::size_t const nthr = plan.thr_bits.size();
     auto const width = static_cast<std::size_t>(part.width());
     std::size_t const full = width / L * L;
-    constexpr bool sample = Kind == Accumulate::none;
-    for (int y = row_lo; y < row_hi; ++y) {
-        T const* ip = part.image().row(y).data();
-        MaskPixel const* mp = part.mask().row(y).data();
-        float const* vp = part.variance().row(y).data();
-        std::size_t const base = sample ? ox : (oy + std::size_t(y)) * tb.stride + ox;
-        auto one = [&](T const* pi, MaskPixel const* pm, float const* pv, std::size_t x) {
-            B const xv = B::load_unaligned(pi) * s;
-            B V(T(0));
-            if constexpr (WantVar || Kind != Accumulate::weighted_sum) V = load_as<T>(pv) * s2;
-            B gv, gvar;
-            accumulate_batch<T, Kind, WantVar>(tb, base + x, plan, xv, load_mask<T>(pm), V, w, w2, &gv, &gvar);
-            if constexpr (sample) {
-                gv.store_unaligned(vals + ox + x);
-                gvar.store_unaligned(vars + ox + x);
-            }
-        };
-        std::size_t x = 0;
-        for (; x < full; x += L) one(ip + x, mp + x, vp + x, x);
-        if (x < width) { // tail through padded temporaries: NaN values are never accepted and carry no bits
-            alignas(64) T ti[L];
-            alignas(64) MaskPixel tm[L];
-            alignas(64) float tv[L];
-            for (std::size_t l = 0; l < L; ++l) {
-                bool const in = x + l < width;
-                ti[l] = in ? ip[x + l] : std::numeric_limits<T>::quiet_NaN();
-                tm[l] = in ? mp[x + l] : 0;
-                tv[l] = in ? vp[x + l] : 0.f;
-            }
-            one(ti, tm, tv, x);
+    T const* ip = part.image().row(py).data();
+    MaskPixel const* mp = part.mask().row(py).data();
+    float const* vp = part.variance().row(py).data();
+    B const inf(std::numeric_limits<T>::infinity());
+    auto step = [&](T const* pi, MaskPixel const* pm, float const* pv, std::size_t x) {
+        Regs<T> r;
+        r.load(tb, ox + x, nthr);
+        B xs, vs;
+        auto const gu = add_sample<T, Accumulate::none>(r, plan, c, B::load_unaligned(pi), load_mask<T>(pm),
+                                                        load_as<T>(pv), xs, vs);
+        r.store(tb, ox + x, nthr);
+        ((xs & as_float<T>(gu)) | (inf & as_float<T>(~gu))).store_unaligned(vals + ox + x);
+        vs.store_unaligned(vars + ox + x);
+    };
+    std::size_t x = 0;
+    for (; x < full; x += L) step(ip + x, mp + x, vp + x, x);
+    if (x < width) {
+        alignas(64) T ti[L];
+        alignas(64) MaskPixel tm[L];
+        alignas(64) float tv[L];
+        for (std::size_t l = 0; l < L; ++l) {
+            bool const in = x + l < width;
+            ti[l] = in ? ip[x + l] : std::numeric_limits<T>::quiet_NaN();
+            tm[l] = in ? mp[x + l] : 0;
+            tv[l] = in ? vp[x + l] : 0.f;
         }
+        step(ti, tm, tv, x);
     }
 }
 
@@ -257,7 +367,8 @@ void finish_row(TileBuffers<T> const& tb, std::size_t o, StackPlan<T> const& pla
     for (std::size_t x = 0; x < width; x += L) {
         B const n = B::load_aligned(tb.cnt.data() + o + x);
         B const sw = B::load_aligned(tb.sw.data() + o + x);
-        U mask = U::load_aligned(tb.orm.data() + o + x);
+        U const bits = U::load_aligned(tb.orm.data() + o + x);
+        U mask = bits & U(UI(~plan.bad)); // afw ORMASK: accepted samples carry no bad bits
         for (std::size_t b = 0; b < plan.thr_bits.size(); ++b) {
             B const r = B::load_aligned(tb.rb[b].data() + o + x);
             auto const over = r / (sw + r) > B(plan.thr[b]); // 0/0 = NaN compares false
@@ -268,10 +379,9 @@ void finish_row(TileBuffers<T> const& tb, std::size_t o, StackPlan<T> const& pla
         auto const none = n == B(T(0));
         mask = xsimd::select(as_uint<T>(simd::bool_bits(none)) != U(UI(0)), U(UI(plan.nodata)), mask);
         if (!plan.map.empty()) {
-            U const all = U::load_aligned(tb.orall.data() + o + x);
             U const some_rejected = as_uint<T>(simd::bool_bits(n < nact));
             for (auto [from, to] : plan.map)
-                mask = mask | (U(UI(to)) & some_rejected & simd::bool_bits((all & U(UI(from))) != U(UI(0))));
+                mask = mask | (U(UI(to)) & some_rejected & simd::bool_bits((bits & U(UI(from))) != U(UI(0))));
         }
         B const val = xsimd::select(none, nan, B::load_unaligned(value + x));
         B const vv = xsimd::select(none, nan, B::load_unaligned(var + x));
