@@ -133,20 +133,58 @@ struct MomentLanes {
     B mn = B(std::numeric_limits<T>::infinity()), mx = B(-std::numeric_limits<T>::infinity());
     U orm = U(0);
 
+    std::size_t nclean = 0; // pixels of batches where every lane was accepted
+
+    /// A batch where every lane is accepted: no per-lane masking at all (the common case).
+    SKYSTACK_FORCEINLINE void add_all(B const x, U const mb, B const v, B const wt, B const shift) noexcept {
+        B const d = x - shift;
+        nclean += B::size;
+        if constexpr (O.weighting != Weighting::none) {
+            B w;
+            if constexpr (O.weighting == Weighting::multiply)
+                w = wt;
+            else
+                w = B(T(1)) / v;
+            B const wd = w * d;
+            sw += w;
+            sw2 = xsimd::fma(w, w, sw2);
+            s1 += wd;
+            s2 = xsimd::fma(wd, d, s2);
+            if constexpr (O.variance_error) sv = xsimd::fma(v, w * w, sv);
+        } else {
+            s1 += d;
+            s2 = xsimd::fma(d, d, s2);
+            if constexpr (O.variance_error) sv += v;
+        }
+        if constexpr (O.minmax) {
+            mn = xsimd::select(x < mn, x, mn); // a NaN x never replaces (afw: val < min)
+            mx = xsimd::select(x > mx, x, mx);
+        }
+        if constexpr (O.ormask) orm = orm | mb;
+    }
+
     SKYSTACK_FORCEINLINE void add(B const x, U const mb, B const v, B const wt, B const shift, B const lo, B const hi,
                                   U const bad) noexcept {
         using UI = typename U::value_type;
-        B const fones = xsimd::bitwise_cast<B>(U(~UI(0)));
+        B const fones = bit_cast_batch<T>(U(~UI(0)));
         B const fzero(T(0));
+        // decide once per batch whether any lane is rejected; rejected lanes are rare outside clip passes
+        bool clean = true;
+        if constexpr (O.nan_safe) clean = xsimd::all(xsimd::isfinite(x));
+        if constexpr (O.masked) clean = clean && !xsimd::any((mb & bad) != U(0));
+        if constexpr (O.clip) clean = clean && xsimd::all((x >= lo) && (x <= hi));
+        if constexpr (O.weighting == Weighting::inverse_variance) clean = clean && xsimd::all(v > fzero);
+        if (clean) {
+            add_all(x, mb, v, wt, shift);
+            return;
+        }
         U keep_u(~UI(0));
-        if constexpr (O.nan_safe)
-            keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select(xsimd::isfinite(x), fones, fzero));
+        if constexpr (O.nan_safe) keep_u = keep_u & bit_cast_batch<UI>(xsimd::select(xsimd::isfinite(x), fones, fzero));
         if constexpr (O.masked) keep_u = keep_u & xsimd::select((mb & bad) == U(0), U(~UI(0)), U(0));
-        if constexpr (O.clip)
-            keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select((x >= lo) && (x <= hi), fones, fzero));
+        if constexpr (O.clip) keep_u = keep_u & bit_cast_batch<UI>(xsimd::select((x >= lo) && (x <= hi), fones, fzero));
         if constexpr (O.weighting == Weighting::inverse_variance)
-            keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select(v > fzero, fones, fzero));
-        B const keep = xsimd::bitwise_cast<B>(keep_u);
+            keep_u = keep_u & bit_cast_batch<UI>(xsimd::select(v > fzero, fones, fzero));
+        B const keep = bit_cast_batch<T>(keep_u);
         B const d = (x - shift) & keep;
         n += B(T(1)) & keep;
         if constexpr (O.weighting != Weighting::none) {
@@ -177,7 +215,7 @@ struct MomentLanes {
     }
 
     void flush(Moments& acc) noexcept {
-        acc.n += double(reduce_add(n));
+        acc.n += double(reduce_add(n)) + double(nclean);
         acc.sumx += double(reduce_add(s1));
         acc.sumx2 += double(reduce_add(s2));
         if constexpr (O.weighting != Weighting::none) {
@@ -273,7 +311,7 @@ void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad
         using UI = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
         using U = xsimd::batch<UI, A>;
         constexpr std::size_t L = B::size;
-        B const fones = xsimd::bitwise_cast<B>(U(~UI(0))), fzero(T(0)), one1(T(1));
+        B const fones = bit_cast_batch<T>(U(~UI(0))), fzero(T(0)), one1(T(1));
         U const badb(static_cast<UI>(bad));
         B lob[3], hib[3], cnt_below[3], cnt_total(T(0));
         for (int j = 0; j < nwin; ++j) {
@@ -284,6 +322,12 @@ void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad
         std::size_t since_flush = 0;
         std::size_t pos[3] = {0, 0, 0};
         for (int j = 0; j < nwin; ++j) pos[j] = out[j].size();
+        // the branch-free path writes up to one batch per window per step: keep room for a flush period
+        auto ensure_room = [&] {
+            for (int j = 0; j < nwin; ++j)
+                if (out[j].size() < pos[j] + 4097 * L) out[j].resize(2 * pos[j] + 4097 * L);
+        };
+        if constexpr (fast_compress<T, A>) ensure_room();
         auto flush = [&] {
             total += static_cast<std::size_t>(reduce_add(cnt_total));
             cnt_total = B(T(0));
@@ -293,36 +337,32 @@ void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad
             }
             since_flush = 0;
         };
-        alignas(64) T vals[L];
-        alignas(64) T flags[L];
         for (; i + L <= n; i += L) {
             B const v = B::load_unaligned(x + i);
             U keep_u(~UI(0));
             if constexpr (NanSafe)
-                keep_u = keep_u & xsimd::bitwise_cast<U>(xsimd::select(xsimd::isfinite(v), fones, fzero));
+                keep_u = keep_u & bit_cast_batch<UI>(xsimd::select(xsimd::isfinite(v), fones, fzero));
             if constexpr (Masked)
                 keep_u = keep_u & xsimd::select((U::load_unaligned(reinterpret_cast<UI const*>(m + i)) & badb) == U(0),
                                                 U(~UI(0)), U(0));
-            B const keep = xsimd::bitwise_cast<B>(keep_u);
+            B const keep = bit_cast_batch<T>(keep_u);
             cnt_total += one1 & keep;
+            auto const accepted = !(keep == keep); // all-ones (NaN) lanes are the accepted ones
             for (int j = 0; j < nwin; ++j) {
                 cnt_below[j] += xsimd::select(v < lob[j], one1, fzero) & keep;
-                B const in = xsimd::select((v >= lob[j]) && (v <= hib[j]), one1, fzero) & keep;
-                if (xsimd::any(in != fzero)) {
-                    // some lane falls in window j: append those lanes without branches
+                auto const in = (v >= lob[j]) && (v <= hib[j]) && accepted;
+                if constexpr (fast_compress<T, A>) {
+                    // branch-free: a compress per batch is cheaper than mispredicting which batches hit
+                    pos[j] += compress_store(out[j].data() + pos[j], v, in);
+                } else if (xsimd::any(in)) {
                     if (out[j].size() < pos[j] + L) out[j].resize(2 * (pos[j] + L));
-                    v.store_aligned(vals);
-                    in.store_aligned(flags);
-                    T* dst = out[j].data();
-                    std::size_t p = pos[j];
-                    for (std::size_t k = 0; k < L; ++k) {
-                        dst[p] = vals[k];
-                        p += flags[k] != T(0) ? 1 : 0;
-                    }
-                    pos[j] = p;
+                    pos[j] += compress_store(out[j].data() + pos[j], v, in);
                 }
             }
-            if (++since_flush == 4096) flush();
+            if (++since_flush == 4096) {
+                flush();
+                if constexpr (fast_compress<T, A>) ensure_room();
+            }
         }
         for (int j = 0; j < nwin; ++j) out[j].resize(pos[j]);
         flush();

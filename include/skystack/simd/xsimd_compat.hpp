@@ -81,4 +81,44 @@ template <class T, class A> xsimd::batch<T, A> bool_bits(xsimd::batch_bool<T, A>
     return xsimd::select(m, xsimd::batch<T, A>(ones), xsimd::batch<T, A>(T(0)));
 }
 
+/// True when compress_store is a few instructions (AVX-512), so calling it on every batch beats a branch.
+template <class T, class A>
+inline constexpr bool fast_compress =
+#if defined(__AVX512F__)
+    std::is_base_of_v<xsimd::avx512f, A> && (std::is_same_v<T, float> || std::is_same_v<T, double>);
+#else
+    false;
+#endif
+
+/// Store the lanes of v selected by m contiguously at dst and return how many were stored. dst must have room for
+/// a whole batch (lanes past the count are scratch). AVX-512: one in-register compress and a full store (a
+/// compress straight to memory is microcoded on some cores); elsewhere a branch-free lane loop.
+template <class T, class A>
+std::size_t compress_store(T* dst, xsimd::batch<T, A> const& v, xsimd::batch_bool<T, A> const& m) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, A> && std::is_same_v<T, float>) {
+        __mmask16 const k = static_cast<__mmask16>(m);
+        _mm512_storeu_ps(dst, _mm512_maskz_compress_ps(k, v));
+        return static_cast<std::size_t>(std::popcount(static_cast<unsigned>(k)));
+    } else if constexpr (std::is_base_of_v<xsimd::avx512f, A> && std::is_same_v<T, double>) {
+        __mmask8 const k = static_cast<__mmask8>(m);
+        _mm512_storeu_pd(dst, _mm512_maskz_compress_pd(k, v));
+        return static_cast<std::size_t>(std::popcount(static_cast<unsigned>(k)));
+    } else
+#endif
+    {
+        constexpr std::size_t L = xsimd::batch<T, A>::size;
+        alignas(64) T vals[L];
+        alignas(64) T flags[L];
+        v.store_aligned(vals);
+        xsimd::select(m, xsimd::batch<T, A>(T(1)), xsimd::batch<T, A>(T(0))).store_aligned(flags);
+        std::size_t p = 0;
+        for (std::size_t k = 0; k < L; ++k) {
+            dst[p] = vals[k];
+            p += flags[k] != T(0) ? 1 : 0;
+        }
+        return p;
+    }
+}
+
 } // namespace skystack::simd

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <numbers>
 #include <span>
@@ -326,7 +327,7 @@ order_statistics(Source<T, Masked, W> const& s, StatisticsConfig const& cfg, std
     std::sort(sorted.begin(), sorted.begin() + std::ptrdiff_t(nsr));
     std::size_t const nu =
         std::size_t(std::unique(sorted.begin(), sorted.begin() + std::ptrdiff_t(nsr)) - sorted.begin());
-    select_ranks(std::span<T>(sample), std::span<std::size_t const>(sorted.data(), nu), NanLastLess{});
+    select_ranks(std::span<T>(sample), std::span<std::size_t const>(sorted.data(), nu), std::less<T>{});
     T lo[3], hi[3];
     int nwin = 0;
     for (std::size_t j = 0; j < fractions.size(); ++j) {
@@ -376,7 +377,7 @@ order_statistics(Source<T, Masked, W> const& s, StatisticsConfig const& cfg, std
         auto& l = local[j];
         std::sort(l.begin(), l.begin() + std::ptrdiff_t(nlocal[j]));
         std::size_t const u = std::size_t(std::unique(l.begin(), l.begin() + std::ptrdiff_t(nlocal[j])) - l.begin());
-        select_ranks(std::span<T>(inside[j]), std::span<std::size_t const>(l.data(), u), NanLastLess{});
+        select_ranks(std::span<T>(inside[j]), std::span<std::size_t const>(l.data(), u), std::less<T>{});
     }
     for (std::size_t k = 0; k < fractions.size(); ++k) {
         QuantileIndex const q = quantile_index(fractions[k], total);
