@@ -2,6 +2,8 @@
 // Umbrella header of the skystack core. SIMD dispatch, Eigen interop and FITS I/O are included separately.
 #pragma once
 
+#include <skystack/algorithm.hpp>
+#include <skystack/arithmetic.hpp>
 #include <skystack/concepts.hpp>
 #include <skystack/config.hpp>
 #include <skystack/error.hpp>
