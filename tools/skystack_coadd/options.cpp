@@ -51,7 +51,8 @@ output covers the union of the inputs' bboxes unless --bbox is given.
 
 Run with no inputs (or with --demo) to generate a realistic synthetic stack in memory (stars, galaxies,
 noise, zero points, seeing, cosmic rays, a satellite trail, bad columns, saturated stars, dithers), coadd it
-with a clipped mean, and write the coadd, a PNG preview comparing one input with the coadd, and a report.)";
+with a clipped mean, and write the coadd, a PNG preview comparing one input with the coadd, and a report.
+)";
 
 constexpr char const* footer =
     R"(Outputs (in --output DIR): coadd.fits (afw MaskedImage), coadd_nimage.fits (with --nimage),
@@ -80,6 +81,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
     CLI::App app(description, "skystack-coadd");
     app.footer(footer);
     app.get_formatter()->column_width(34);
+    app.option_defaults()->always_capture_default();
     app.set_version_flag("--version", std::string("skystack-coadd ") + skystack::version_string);
 
     app.add_option("inputs", o.inputs, "Input FITS files or glob patterns (quote globs to let the tool expand them)");
@@ -90,18 +92,12 @@ std::optional<Options> parse_options(int argc, char** argv) {
     app.add_option("--bbox", bbox, "Output bbox as MINX MINY MAXX MAXY (inclusive, parent pixels); default: union")
         ->expected(4);
 
-    std::map<std::string, Statistic> const stats{{"mean", Statistic::mean},
-                                                 {"weighted-mean", Statistic::weighted_mean},
-                                                 {"wmean", Statistic::weighted_mean},
-                                                 {"median", Statistic::median},
-                                                 {"meanclip", Statistic::meanclip},
-                                                 {"clipped-mean", Statistic::meanclip},
-                                                 {"dcr", Statistic::dcr}};
-    app.add_option("-s,--statistic", o.statistic,
+    std::string statistic = "meanclip";
+    app.add_option("-s,--statistic", statistic,
                    "mean (unweighted), weighted-mean (per-input weights), median, meanclip (sigma-clipped weighted "
-                   "mean, afw MEANCLIP), dcr (chromatic sub-filter model, when built)")
-        ->transform(CLI::CheckedTransformer(stats, CLI::ignore_case))
-        ->default_str("meanclip");
+                   "mean, afw MEANCLIP; alias clipped-mean), dcr (DCR sub-filter coadds)")
+        ->check(CLI::IsMember({"mean", "weighted-mean", "wmean", "median", "meanclip", "clipped-mean", "dcr"},
+                              CLI::ignore_case));
     app.add_option("--nsigma", o.nsigma, "Clipping threshold in sigma (meanclip)")
         ->default_val(3.0)
         ->check(CLI::PositiveNumber);
@@ -117,15 +113,11 @@ std::optional<Options> parse_options(int argc, char** argv) {
                    "10^(-0.4 (zp - zp_ref)), variances by its square");
     app.add_option("--zp-table", o.zp_table, "Table of zero points: lines 'name zp' (name = path or file name)");
     app.add_option("--zp-ref", o.zp_ref, "Zero point of the coadd (default: the first input's)");
-    std::map<std::string, Weighting> const weightings{{"inverse-variance", Weighting::inverse_variance},
-                                                      {"ivar", Weighting::inverse_variance},
-                                                      {"uniform", Weighting::uniform},
-                                                      {"none", Weighting::uniform}};
-    app.add_option("--weighting", o.weighting,
+    std::string weighting = "inverse-variance";
+    app.add_option("--weighting", weighting,
                    "Per-input weights: inverse-variance (1 / clipped mean of the variance plane, as drp_tasks) or "
                    "uniform")
-        ->transform(CLI::CheckedTransformer(weightings, CLI::ignore_case))
-        ->default_str("inverse-variance");
+        ->check(CLI::IsMember({"inverse-variance", "ivar", "uniform", "none"}, CLI::ignore_case));
     app.add_option("--weight-table", o.weight_table, "Table of per-input weights: lines 'name weight'");
     app.add_option("--tile", o.tile, "Square tile size in pixels for stacking (0: the library's 512 x 16 strips)")
         ->check(CLI::NonNegativeNumber);
@@ -181,6 +173,19 @@ std::optional<Options> parse_options(int argc, char** argv) {
         o.bbox = Box2I::from_min_max({bbox[0], bbox[1]}, {bbox[2], bbox[3]});
     }
     o.bad_planes_given = app.count("--bad-mask-planes") > 0;
+    for (auto& ch : statistic) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    if (statistic == "mean")
+        o.statistic = Statistic::mean;
+    else if (statistic == "weighted-mean" || statistic == "wmean")
+        o.statistic = Statistic::weighted_mean;
+    else if (statistic == "median")
+        o.statistic = Statistic::median;
+    else if (statistic == "dcr")
+        o.statistic = Statistic::dcr;
+    else
+        o.statistic = Statistic::meanclip;
+    for (auto& ch : weighting) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    o.weighting = (weighting == "uniform" || weighting == "none") ? Weighting::uniform : Weighting::inverse_variance;
     if (o.bad_mask_planes.size() == 1 && (o.bad_mask_planes[0] == "none" || o.bad_mask_planes[0].empty()))
         o.bad_mask_planes.clear();
     for (auto& p : o.bad_mask_planes)
