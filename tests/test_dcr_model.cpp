@@ -218,6 +218,27 @@ TEST_CASE("observing conditions from header keywords") {
     CHECK(c.weather.temperature_c == 12.0);
     CHECK(std::isnan(c.weather.pressure_pa)); // → default weather
     CHECK(c.site.height_m == 2000.0);
+
+    // no PARANGLE: from the hour angle AVG-ERA + OBS-LONG − BORE-RA = 0 (on the meridian) and a target south of
+    // the zenith of a southern site: the zenith is due North, q = 0; 3 h later (H = 45°) it is East of North
+    double era = 100.0;
+    auto get2 = [&](std::string_view k) -> std::optional<double> {
+        if (k == "BORE-ALT") return 60.0;
+        if (k == "OBS-LAT") return -30.0;
+        if (k == "OBS-LONG") return -70.0;
+        if (k == "BORE-RA") return 30.0;
+        if (k == "BORE-DEC") return -60.0;
+        if (k == "AVG-ERA") return era;
+        return std::nullopt;
+    };
+    ObservingConditions const m = observing_conditions_from_header(get2);
+    CHECK(m.elevation_deg == 60.0);
+    CHECK(m.parallactic_angle_deg == doctest::Approx(0.0).scale(1.0));
+    era = 145.0;
+    CHECK(observing_conditions_from_header(get2).parallactic_angle_deg > 0);
+    CHECK(std::isnan(observing_conditions_from_header([](std::string_view) -> std::optional<double> {
+                         return std::nullopt;
+                     }).parallactic_angle_deg));
 }
 
 TEST_CASE("progressive gain follows the published rule") {
