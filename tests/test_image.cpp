@@ -275,6 +275,13 @@ TEST_CASE("Image::from_eigen-like construction from a row-major matrix object") 
     CHECK(img.bbox() == box(5, 6, 3, 2));
     CHECK(img(2, 1) == 12.0f); // x = column, y = row
     CHECK(img(Point2I{5, 6}) == 0.0f);
+
+    struct Huge { // too many rows for an int-sized image: refused before any allocation
+        long long rows() const { return 1LL << 32; }
+        long long cols() const { return 1; }
+        float operator()(long long, long long) const { return 0; }
+    };
+    CHECK_THROWS_AS((void)Image<float>::from_eigen(Huge{}), OverflowError);
 }
 
 TEST_CASE("afw aliases") {
