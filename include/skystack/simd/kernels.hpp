@@ -55,6 +55,33 @@ struct Moments {
 
 namespace detail {
 
+/// Horizontal sum / min / max through memory: used only at flushes, and it avoids xsimd 8.1's AVX-512 double
+/// hadd, which trips GCC 12's -Wmaybe-uninitialized when inlined.
+template <class T, class A>
+T lanes_sum(xsimd::batch<T, A> const& b) noexcept {
+    alignas(64) T t[xsimd::batch<T, A>::size];
+    b.store_aligned(t);
+    T s = T(0);
+    for (T v : t) s += v;
+    return s;
+}
+template <class T, class A>
+T lanes_min(xsimd::batch<T, A> const& b) noexcept {
+    alignas(64) T t[xsimd::batch<T, A>::size];
+    b.store_aligned(t);
+    T m = t[0];
+    for (T v : t) m = v < m ? v : m;
+    return m;
+}
+template <class T, class A>
+T lanes_max(xsimd::batch<T, A> const& b) noexcept {
+    alignas(64) T t[xsimd::batch<T, A>::size];
+    b.store_aligned(t);
+    T m = t[0];
+    for (T v : t) m = v > m ? v : m;
+    return m;
+}
+
 template <class T>
 inline constexpr bool is_simd_float = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
@@ -215,17 +242,17 @@ struct MomentLanes {
     }
 
     void flush(Moments& acc) noexcept {
-        acc.n += double(reduce_add(n)) + double(nclean);
-        acc.sumx += double(reduce_add(s1));
-        acc.sumx2 += double(reduce_add(s2));
+        acc.n += double(lanes_sum(n)) + double(nclean);
+        acc.sumx += double(lanes_sum(s1));
+        acc.sumx2 += double(lanes_sum(s2));
         if constexpr (O.weighting != Weighting::none) {
-            acc.sumw += double(reduce_add(sw));
-            acc.sumw2 += double(reduce_add(sw2));
+            acc.sumw += double(lanes_sum(sw));
+            acc.sumw2 += double(lanes_sum(sw2));
         }
-        if constexpr (O.variance_error) acc.sumvw2 += double(reduce_add(sv));
+        if constexpr (O.variance_error) acc.sumvw2 += double(lanes_sum(sv));
         if constexpr (O.minmax) {
-            acc.min = std::min(acc.min, double(reduce_min(mn)));
-            acc.max = std::max(acc.max, double(reduce_max(mx)));
+            acc.min = std::min(acc.min, double(lanes_min(mn)));
+            acc.max = std::max(acc.max, double(lanes_max(mx)));
         }
         if constexpr (O.ormask) {
             alignas(64) typename U::value_type t[U::size];
@@ -329,10 +356,10 @@ void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad
         };
         if constexpr (fast_compress<T, A>) ensure_room();
         auto flush = [&] {
-            total += static_cast<std::size_t>(reduce_add(cnt_total));
+            total += static_cast<std::size_t>(detail::lanes_sum(cnt_total));
             cnt_total = B(T(0));
             for (int j = 0; j < nwin; ++j) {
-                below[j] += static_cast<std::size_t>(reduce_add(cnt_below[j]));
+                below[j] += static_cast<std::size_t>(detail::lanes_sum(cnt_below[j]));
                 cnt_below[j] = B(T(0));
             }
             since_flush = 0;
