@@ -306,3 +306,32 @@ TEST_CASE("mask assign checks the layout; raw pixel assign copies bits as they a
     a.assign(raw.cview()); // plain pixels: no registry to check
     CHECK(a(0, 0) == 0x5u);
 }
+
+#include <thread>
+
+TEST_CASE("concurrent additions to one registry get distinct bits") {
+    auto p = std::make_shared<MaskPlanes>();
+    std::vector<int> got_a(8), got_b(8);
+    std::thread ta([&] {
+        for (int i = 0; i < 8; ++i) got_a[std::size_t(i)] = p->add("A" + std::to_string(i));
+    });
+    std::thread tb([&] {
+        for (int i = 0; i < 8; ++i) got_b[std::size_t(i)] = p->add("B" + std::to_string(i));
+    });
+    ta.join();
+    tb.join();
+    MaskPixel seen = 0;
+    for (int i : got_a) seen |= MaskPixel(1) << i;
+    for (int i : got_b) seen |= MaskPixel(1) << i;
+    CHECK(seen == 0xFFFFu); // 16 names, 16 distinct bits, the lowest ones
+    CHECK(p->size() == 16u);
+}
+
+TEST_CASE("aliases are stored under afw's names") {
+    auto p = std::make_shared<MaskPlanes>();
+    CHECK(p->add("SATURATED") == 0);
+    CHECK(p->add("SAT") == 0);
+    CHECK(p->planes()[0].name == "SAT");
+    CHECK(p->add("INTERPOLATED") == 1);
+    CHECK(p->index("INTRP") == 1);
+}
