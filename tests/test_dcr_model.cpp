@@ -368,6 +368,37 @@ TEST_CASE("cubic spline shifts (imageInterpOrder 3) fit as well") {
     CHECK(dcr_buffer_size(one, ShiftInterp::cubic) == 5);
 }
 
+TEST_CASE("inverse-variance weighted updates down-weight noisy exposures") {
+    Field f;
+    Inputs clean = make_inputs(f, 10);
+    Field noisy = f;
+    noisy.noise = 40.0; // two exposures 20× noisier than the rest (their variance planes say so)
+    Inputs in = make_inputs(f, 10);
+    for (int i = 0; i < 2; ++i) {
+        in.owned[std::size_t(i)] = noisy.exposure(in.conds[std::size_t(i)], 77u + unsigned(i));
+        in.views[std::size_t(i)] = in.owned[std::size_t(i)].cview();
+    }
+    // the same fit on the low-noise exposures is the reference; both runs start from that run's coadd so that only
+    // the update differs
+    DcrConfig cfg = f.cfg;
+    MaskedImage<float> const start = dcr_plain_coadd(clean.views, f.box);
+    DcrModel ref(start, f.jac, cfg);
+    (void)ref.fit(clean.views, clean.conds);
+    auto deviation = [&](bool weighted) {
+        DcrConfig c = cfg;
+        c.use_variance_weights = weighted;
+        DcrModel model(start, f.jac, c);
+        (void)model.fit(in.views, in.conds);
+        double e = 0;
+        for (int a = 0; a < 3; ++a) e += rms_diff(model.subfilter_image(a), ref.subfilter_image(a), 4);
+        return e / 3;
+    };
+    double const plain = deviation(false), weighted = deviation(true);
+    MESSAGE("rms deviation from the low-noise fit: unweighted ", plain, ", inverse-variance weighted ", weighted);
+    CHECK(weighted < 0.8 * plain);
+    CHECK(detail::dcr::inverse_mean_variance(in.views[0], f.box, 0) == doctest::Approx(1.0 / 1600.0));
+}
+
 TEST_CASE("subregions run in parallel, deterministic, with progress") {
     Field f;
     Inputs in = make_inputs(f, 8);

@@ -43,6 +43,10 @@ struct DcrConfig {
     /// When an iteration makes the metric worse after min_num_iter, restore the previous model (DMTN-037);
     /// upstream keeps the diverged update (false).
     bool revert_on_divergence = true;
+    /// Weight each input's residuals and coverage by 1 / (mean variance of its good pixels), so the update is an
+    /// inverse-variance weighted average; upstream computes such per-warp weights but its update ignores them
+    /// (reference §13.8). Off by default (upstream behaviour).
+    bool use_variance_weights = false;
     int num_threads = 0; ///< worker threads over subregions; 0 = std::thread::hardware_concurrency()
 
     /// Effective maximum / minimum iteration counts and base gain after applying the "0 = default" rules.

@@ -79,6 +79,24 @@ namespace detail::dcr {
     return m;
 }
 
+/// 1 / mean variance of the good pixels of `in` inside `box` (0 when there are none or the mean is not > 0):
+/// the per-input weight of DcrConfig::use_variance_weights.
+[[nodiscard]] inline double inverse_mean_variance(MaskedImageView<float const> in, Box2I box, MaskPixel bad) {
+    Box2I const ov = in.bbox().clipped_to(box);
+    double s = 0;
+    std::size_t n = 0;
+    for (int y = ov.min_y(); y <= ov.max_y() && !ov.empty(); ++y)
+        for (int x = ov.min_x(); x <= ov.max_x(); ++x) {
+            Point2I const p{x, y};
+            float const v = in.variance()(p);
+            if ((in.mask()(p) & bad) || !std::isfinite(v) || !std::isfinite(in.image()(p))) continue;
+            s += v;
+            ++n;
+        }
+    double const m = n ? s / double(n) : 0.0;
+    return m > 0 && std::isfinite(m) ? 1.0 / m : 0.0;
+}
+
 /// Gain for the next update from the convergence and gain histories (upstream calculateGain, reference §9).
 /// @throws InvalidParameterError when len(convergence) != len(gains) + 1.
 [[nodiscard]] inline double calculate_gain(std::vector<double> const& conv, std::vector<double>& gains,
@@ -243,7 +261,7 @@ public:
     Subregion(DcrConfig const& cfg, Box2I core, Box2I grown, std::span<MaskedImageView<float const> const> inputs,
               std::span<MaskPixel const> bad_bits, std::span<MaskPixel const> conv_bits,
               std::span<std::vector<SubfilterShift> const> shifts, std::span<Image<float> const> model,
-              MaskedImageView<float const> coadd, int buffer)
+              MaskedImageView<float const> coadd, int buffer, std::span<double const> input_weights = {})
         : m_cfg(cfg), m_n(cfg.num_subfilters), m_k(int(inputs.size())), m_core(core), m_grown(grown), m_shifts(shifts),
           m_cubic(cfg.image_interp == ShiftInterp::cubic), m_c_mask(coadd.mask()), m_cn(grown), m_model_weight(grown),
           m_buffer(buffer) {
@@ -267,6 +285,7 @@ public:
         for (std::size_t i = 0; i < inputs.size(); ++i) {
             Image<float> s(grown), w(grown);
             Image<std::uint8_t> use(grown);
+            float const weight = input_weights.empty() ? 1.0f : float(input_weights[i]);
             Box2I const ov = inputs[i].bbox().clipped_to(grown);
             if (!ov.empty()) {
                 auto const im = inputs[i].image();
@@ -278,7 +297,7 @@ public:
                         MaskPixel const mv = mk(p);
                         bool const good = std::isfinite(v) && !(mv & bad_bits[i]);
                         s(p) = good ? v : 0.0f;
-                        w(p) = good ? 1.0f : 0.0f;
+                        w(p) = good ? weight : 0.0f;
                         use(p) = good && (mv & conv_bits[i]);
                     }
             }
@@ -286,25 +305,29 @@ public:
             m_w.push_back(std::move(w));
             m_use.push_back(std::move(use));
         }
-        // coverage per subfilter and the per-pixel update weights
+        // coverage per subfilter: counts (usable pixels, nImage) and weighted sums (the update's normalisation);
+        // the 0/1 coverage of input i is m_w[i] / weight_i, and shifting is linear
         Image<float> tmp(grown);
-        std::vector<Image<float>> cov;
+        std::vector<Image<float>> cov, wcov;
         for (int a = 0; a < m_n; ++a) {
             cov.emplace_back(grown);
+            wcov.emplace_back(grown);
             m_nimage.emplace_back(grown);
             for (std::size_t i = 0; i < inputs.size(); ++i) {
+                float const weight = input_weights.empty() ? 1.0f : float(input_weights[i]);
+                if (weight == 0.0f) continue; // a dropped input covers nothing
                 Extent2D const d = -m_shifts[i][std::size_t(a)].mean;
+                tmp.fill(0.0f);
                 if (m_cubic) {
-                    tmp.fill(0.0f);
                     Image<float> const sp = spline_prefilter(m_w[i]);
-                    shift_add(m_w[i], tmp.view(), d, 1.0f, sp.cview());
+                    shift_add(m_w[i], tmp.view(), d, 1.0f / weight, sp.cview());
                 } else {
-                    tmp.fill(0.0f);
-                    shift_add(m_w[i], tmp.view(), d);
+                    shift_add(m_w[i], tmp.view(), d, 1.0f / weight);
                 }
                 for (int r = 0; r < tmp.height(); ++r)
                     for (int c = 0; c < tmp.width(); ++c) {
                         cov.back()(c, r) += tmp(c, r);
+                        wcov.back()(c, r) += weight * tmp(c, r);
                         m_nimage.back()(c, r) += std::int32_t(std::floor(tmp(c, r) + 0.5f));
                     }
             }
@@ -313,10 +336,11 @@ public:
         for (int r = 0; r < grown.height(); ++r)
             for (int c = 0; c < grown.width(); ++c) {
                 bool usable = true;
-                for (int a = 0; a < m_n; ++a) usable &= cov[std::size_t(a)](c, r) > cfg.min_coverage;
-                for (int a = 0; a < m_n; ++a) {
-                    m_dcr_weight[std::size_t(a)](c, r) = usable ? 1.0f / cov[std::size_t(a)](c, r) : 0.0f;
-                    if (!usable) m_nimage[std::size_t(a)](c, r) = 0;
+                for (std::size_t a = 0; a < std::size_t(m_n); ++a)
+                    usable &= cov[a](c, r) > cfg.min_coverage && wcov[a](c, r) > 0;
+                for (std::size_t a = 0; a < std::size_t(m_n); ++a) {
+                    m_dcr_weight[a](c, r) = usable ? 1.0f / wcov[a](c, r) : 0.0f;
+                    if (!usable) m_nimage[a](c, r) = 0;
                 }
             }
         // model weights: tapered DETECTED footprint of the coadd, normalised by its max (guarded, §13.5)
@@ -679,10 +703,13 @@ public:
                                           " observing conditions"));
         std::vector<std::vector<SubfilterShift>> shifts;
         std::vector<MaskPixel> bad_bits, conv_bits;
+        std::vector<double> weights;
         for (std::size_t i = 0; i < inputs.size(); ++i) {
             shifts.push_back(this->shifts(conditions[i]));
             bad_bits.push_back(detail::dcr::known_bits(inputs[i].mask().planes(), m_cfg.bad_mask_planes));
             conv_bits.push_back(detail::dcr::known_bits(inputs[i].mask().planes(), m_cfg.convergence_mask_planes));
+            if (m_cfg.use_variance_weights)
+                weights.push_back(detail::dcr::inverse_mean_variance(inputs[i], bbox(), bad_bits.back()));
         }
         DcrFitReport report;
         report.buffer_size = dcr_buffer_size(std::span<std::vector<SubfilterShift> const>(shifts), m_cfg.image_interp);
@@ -707,7 +734,7 @@ public:
                 try {
                     Box2I const grown = cores[j].dilated_by(report.buffer_size).clipped_to(bb);
                     detail::dcr::Subregion sub(m_cfg, cores[j], grown, inputs, bad_bits, conv_bits, shifts, m_planes,
-                                               cview, report.buffer_size);
+                                               cview, report.buffer_size, weights);
                     report.subregions[j] = sub.run();
                     for (std::size_t a = 0; a < m_planes.size(); ++a) {
                         next[a].assign(sub.model()[a].subimage(cores[j]), cores[j]);
