@@ -399,6 +399,29 @@ TEST_CASE("inverse-variance weighted updates down-weight noisy exposures") {
     CHECK(detail::dcr::inverse_mean_variance(in.views[0], f.box, 0) == doctest::Approx(1.0 / 1600.0));
 }
 
+TEST_CASE("no DETECTED pixel anywhere: guarded model weights, no NaN, the model stays C/N") {
+    Field f;
+    Inputs in = make_inputs(f, 6);
+    for (auto& o : in.owned) o.mask().view().fill(0); // no detection masks
+    DcrConfig cfg = f.cfg;
+    auto res = dcr_stack(in.views, in.conds, f.box, f.jac, cfg);
+    CHECK(res.report.subregions.at(0).stop == DcrStop::no_data); // the metric has no pixel to use
+    cfg.use_convergence = false;                                 // updates run, but model weights are all 0
+    auto res2 = dcr_stack(in.views, in.conds, f.box, f.jac, cfg);
+    CHECK(res2.report.subregions.at(0).updates == cfg.max_iterations() + 2);
+    bool finite = true, same = true;
+    for (int a = 0; a < 3; ++a) {
+        auto const p = res2.model.plane(a);
+        for (int y = 0; y < p.height(); ++y)
+            for (int x = 0; x < p.width(); ++x) {
+                finite &= std::isfinite(p(x, y));
+                same &= std::abs(p(x, y) - res2.model.coadd().image()(x, y) / 3) < 1e-3f;
+            }
+    }
+    CHECK(finite);
+    CHECK(same);
+}
+
 TEST_CASE("subregions run in parallel, deterministic, with progress") {
     Field f;
     Inputs in = make_inputs(f, 8);
