@@ -7,6 +7,7 @@
 #include <skystack/simd/xsimd_compat.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -153,13 +154,68 @@ inline std::span<std::pair<std::uint16_t, std::uint16_t> const> cached_sorting_n
     return big;
 }
 
-/// Sort v[0..n) lane-wise in place (ascending; +inf last).
+/// Number of comparators of Batcher's network for N (a power of two) elements.
+consteval std::size_t batcher_size(std::size_t N) {
+    std::size_t c = 0;
+    for (std::size_t p = 1; p < N; p <<= 1)
+        for (std::size_t k = p; k >= 1; k >>= 1)
+            for (std::size_t j = k % p; j + k < N; j += 2 * k)
+                for (std::size_t i = 0; i < std::min(k, N - j - k); ++i)
+                    if ((i + j) / (2 * p) == (i + j + k) / (2 * p)) ++c;
+    return c;
+}
+/// Batcher's network for N (a power of two) elements, as a compile-time array of comparator pairs.
+template <std::size_t N>
+consteval auto batcher_network() {
+    std::array<std::pair<std::uint8_t, std::uint8_t>, batcher_size(N)> out{};
+    std::size_t c = 0;
+    for (std::size_t p = 1; p < N; p <<= 1)
+        for (std::size_t k = p; k >= 1; k >>= 1)
+            for (std::size_t j = k % p; j + k < N; j += 2 * k)
+                for (std::size_t i = 0; i < std::min(k, N - j - k); ++i)
+                    if ((i + j) / (2 * p) == (i + j + k) / (2 * p))
+                        out[c++] = {std::uint8_t(i + j), std::uint8_t(i + j + k)};
+    return out;
+}
+/// Sort N batches held in a local array, fully unrolled so that they can live in registers.
+template <std::size_t N, class B>
+SKYSTACK_FORCEINLINE void sort_fixed(B* r) noexcept {
+    static constexpr auto net = batcher_network<N>();
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((void)([&] {
+             B const a = r[net[I].first], b = r[net[I].second];
+             r[net[I].first] = xsimd::min(a, b);
+             r[net[I].second] = xsimd::max(a, b);
+         }()),
+         ...);
+    }
+    (std::make_index_sequence<net.size()>{});
+}
+template <std::size_t N, class B>
+void sort_padded(std::span<B> v) noexcept {
+    B r[N];
+    std::size_t const n = v.size();
+    for (std::size_t i = 0; i < n; ++i) r[i] = v[i];
+    for (std::size_t i = n; i < N; ++i) r[i] = B(std::numeric_limits<typename B::value_type>::infinity());
+    sort_fixed<N>(r);
+    for (std::size_t i = 0; i < n; ++i) v[i] = r[i];
+}
+
+/// Sort v[0..n) lane-wise in place (ascending; +inf last). Up to 64 inputs: the unrolled network of the next
+/// power of two, padded with +inf (the same result as the n-input network); beyond, a cached comparator list.
 template <class B>
-SKYSTACK_FORCEINLINE void sort_batches(std::span<B> v) noexcept {
-    auto const net = cached_sorting_network(v.size());
-    if (net.empty() && v.size() > 1) { // > 1024 inputs: odd-even transposition sort (n rounds), also a network
-        for (std::size_t r = 0; r < v.size(); ++r)
-            for (std::size_t i = r % 2; i + 1 < v.size(); i += 2) {
+void sort_batches(std::span<B> v) noexcept {
+    std::size_t const n = v.size();
+    if (n <= 1) return;
+    if (n <= 4) return sort_padded<4>(v);
+    if (n <= 8) return sort_padded<8>(v);
+    if (n <= 16) return sort_padded<16>(v);
+    if (n <= 32) return sort_padded<32>(v);
+    if (n <= 64) return sort_padded<64>(v);
+    auto const net = cached_sorting_network(n);
+    if (net.empty()) { // > 1024 inputs: odd-even transposition sort (n rounds), also a network
+        for (std::size_t r = 0; r < n; ++r)
+            for (std::size_t i = r % 2; i + 1 < n; i += 2) {
                 B const a = v[i], b = v[i + 1];
                 v[i] = xsimd::min(a, b);
                 v[i + 1] = xsimd::max(a, b);
@@ -178,28 +234,20 @@ SKYSTACK_FORCEINLINE void sort_batches(std::span<B> v) noexcept {
 template <class B>
 B sorted_quantile(std::span<B const> s, B n, double f) noexcept {
     using T = typename B::value_type;
-    constexpr std::size_t L = B::size;
-    alignas(64) T cnt[L];
-    alignas(64) T out[L];
-    n.store_aligned(cnt);
-    for (std::size_t l = 0; l < L; ++l) {
-        auto const nl = static_cast<std::size_t>(cnt[l]);
-        if (nl == 0) {
-            out[l] = std::numeric_limits<T>::quiet_NaN();
-            continue;
-        }
-        double const idx = f * double(nl - 1);
-        auto const q1 = static_cast<std::size_t>(idx);
-        T const v1 = reinterpret_cast<T const*>(&s[q1])[l];
-        if (q1 + 1 >= nl) {
-            out[l] = v1;
-            continue;
-        }
-        T const v2 = reinterpret_cast<T const*>(&s[q1 + 1])[l];
-        double const w2 = idx - double(q1);
-        out[l] = w2 == 0.0 ? v1 : T((1.0 - w2) * double(v1) + w2 * double(v2));
+    B const idx = B(T(f)) * (n - B(T(1)));
+    B const q1 = xsimd::floor(idx);
+    B const w2 = idx - q1;
+    // pick s[q1] and s[q1 + 1] per lane by scanning only the ranks some lane needs
+    auto const kmin = static_cast<std::ptrdiff_t>(simd::reduce_min(xsimd::max(q1, B(T(0)))));
+    auto const kmax = std::min(static_cast<std::ptrdiff_t>(simd::reduce_max(q1)) + 1, std::ptrdiff_t(s.size()) - 1);
+    B v1(T(0)), v2(T(0));
+    for (std::ptrdiff_t k = kmin; k <= kmax; ++k) {
+        B const kk = B(T(k));
+        v1 = xsimd::select(q1 == kk, s[std::size_t(k)], v1);
+        v2 = xsimd::select(q1 + B(T(1)) == kk, s[std::size_t(k)], v2);
     }
-    return B::load_aligned(out);
+    B const r = xsimd::select(w2 == B(T(0)), v1, (B(T(1)) - w2) * v1 + w2 * v2);
+    return xsimd::select(n > B(T(0)), r, B(std::numeric_limits<T>::quiet_NaN()));
 }
 
 /// The same for one pixel's sorted samples (n ≥ 1).

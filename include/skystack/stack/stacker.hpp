@@ -473,6 +473,9 @@ private:
         using B = batch_t<T>;
         constexpr std::size_t L = lanes_v<T>;
         constexpr bool use_batch = BatchCombine<Combine, B> && (!rejects || BatchReject<Reject, B>);
+        // the median's error comes from the scatter; built-in batch rejections do not read variances
+        constexpr bool need_var =
+            !use_batch || error != ErrorModel::median || (rejects && !std::is_same_v<Reject, SigmaClip>);
         std::size_t const n = s.parts.size();
         auto const tw = std::size_t(tile.width());
         if (s.vals.size() < n * stride) {
@@ -487,23 +490,15 @@ private:
         T const inf = std::numeric_limits<T>::infinity();
         for (int ty = 0; ty < tile.height(); ++ty) {
             s.tb.reset(Accumulate::none);
-            for (std::size_t k = 0; k < n; ++k) {
-                T* vk = s.vals.data() + k * stride;
-                auto const& p = s.parts[k];
-                int const py = p.empty() ? -1 : tile.min_y() + ty - p.bbox().min_y();
-                if (p.empty() || py < 0 || py >= p.height() || std::size_t(p.width()) != tw)
-                    std::fill_n(vk, stride, inf);
-                if (p.empty() || py < 0 || py >= p.height()) continue;
-                auto const ox = std::size_t(p.bbox().min_x() - tile.min_x());
-                gather_row<T>(s.tb, p, py, ox, k, plan, vk, s.vars.data() + k * stride);
-            }
+            gather_tile_row<T, need_var>(s.tb, std::span<MaskedImageView<T const> const>(s.parts), tile, ty, plan,
+                                         s.vals.data(), s.vars.data(), stride);
             for (std::size_t x = 0; x < tw; x += L) {
                 B const n0 = B::load_aligned(s.tb.cnt.data() + x);
                 if constexpr (use_batch) {
                     for (std::size_t k = 0; k < n; ++k) {
                         s.colv[k] = B::load_aligned(s.vals.data() + k * stride + x);
                         s.colw[k] = xsimd::select(s.colv[k] < B(inf), B(plan.weight[k]), B(T(0)));
-                        s.colvar[k] = B::load_aligned(s.vars.data() + k * stride + x);
+                        if constexpr (need_var) s.colvar[k] = B::load_aligned(s.vars.data() + k * stride + x);
                     }
                     std::span<B> v(s.colv), w(s.colw);
                     std::span<B const> var(s.colvar);

@@ -128,20 +128,26 @@ struct Regs {
     ubatch_t<T> orm;
     batch_t<T> rb[max_thresholds];
 
+    template <bool Acc = true>
     SKYSTACK_FORCEINLINE void load(TileBuffers<T> const& tb, std::size_t o, std::size_t nthr) noexcept {
         using B = batch_t<T>;
         cnt = B::load_unaligned(tb.cnt.data() + o);
         sw = B::load_unaligned(tb.sw.data() + o);
-        a0 = B::load_unaligned(tb.a0.data() + o);
-        a2 = B::load_unaligned(tb.a2.data() + o);
+        if constexpr (Acc) {
+            a0 = B::load_unaligned(tb.a0.data() + o);
+            a2 = B::load_unaligned(tb.a2.data() + o);
+        }
         orm = ubatch_t<T>::load_unaligned(tb.orm.data() + o);
         for (std::size_t b = 0; b < nthr; ++b) rb[b] = B::load_unaligned(tb.rb[b].data() + o);
     }
+    template <bool Acc = true>
     SKYSTACK_FORCEINLINE void store(TileBuffers<T>& tb, std::size_t o, std::size_t nthr) const noexcept {
         cnt.store_unaligned(tb.cnt.data() + o);
         sw.store_unaligned(tb.sw.data() + o);
-        a0.store_unaligned(tb.a0.data() + o);
-        a2.store_unaligned(tb.a2.data() + o);
+        if constexpr (Acc) {
+            a0.store_unaligned(tb.a0.data() + o);
+            a2.store_unaligned(tb.a2.data() + o);
+        }
         orm.store_unaligned(tb.orm.data() + o);
         for (std::size_t b = 0; b < nthr; ++b) rb[b].store_unaligned(tb.rb[b].data() + o);
     }
@@ -277,45 +283,98 @@ void accumulate_parts(TileBuffers<T>& tb, std::span<MaskedImageView<T const> con
     }
 }
 
-/// Sample path: add row `py` of input k's part to the one-row bookkeeping at offset `ox` and write the scaled
-/// values (+inf where not accepted) and variances to `vals + ox`, `vars + ox`.
-template <class T>
-void gather_row(TileBuffers<T>& tb, MaskedImageView<T const> const& part, int py, std::size_t ox, std::size_t k,
-                StackPlan<T> const& plan, T* vals, T* vars) {
+/// Sample path: add row `py` of the G parts (same bbox) of inputs `ks` to the one-row bookkeeping at offset
+/// `ox` and write the scaled values (+inf where not accepted) to `vals + k·stride + ox` and, if NeedVar, the
+/// scaled variances to `vars + k·stride + ox`.
+template <class T, bool NeedVar, std::size_t G>
+void gather_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std::size_t const* ks, int py,
+                  std::size_t ox, StackPlan<T> const& plan, T* vals, T* vars, std::size_t stride) {
     using B = batch_t<T>;
     constexpr std::size_t L = lanes_v<T>;
-    T const w = plan.weight[k];
-    InputConsts<T> const c{B(plan.scale[k]), B(plan.scale2[k]), B(w), B(w * w)};
+    InputConsts<T> c[G];
+    PartRow<T> pr[G];
+    for (std::size_t g = 0; g < G; ++g) {
+        T const w = plan.weight[ks[g]];
+        c[g] = {B(plan.scale[ks[g]]), B(plan.scale2[ks[g]]), B(w), B(w * w)};
+        pr[g] = {parts[g].image().row(py).data(), parts[g].mask().row(py).data(), parts[g].variance().row(py).data()};
+    }
     std::size_t const nthr = plan.thr_bits.size();
-    auto const width = static_cast<std::size_t>(part.width());
+    auto const width = static_cast<std::size_t>(parts[0].width());
     std::size_t const full = width / L * L;
-    T const* ip = part.image().row(py).data();
-    MaskPixel const* mp = part.mask().row(py).data();
-    float const* vp = part.variance().row(py).data();
     B const inf(std::numeric_limits<T>::infinity());
-    auto step = [&](T const* pi, MaskPixel const* pm, float const* pv, std::size_t x) {
+    auto step = [&](PartRow<T> const* rows, std::size_t off, std::size_t x) {
         Regs<T> r;
-        r.load(tb, ox + x, nthr);
-        B xs, vs;
-        auto const gu = add_sample<T, Accumulate::none>(r, plan, c, B::load_unaligned(pi), load_mask<T>(pm),
-                                                        load_as<T>(pv), xs, vs);
-        r.store(tb, ox + x, nthr);
-        ((xs & as_float<T>(gu)) | (inf & as_float<T>(~gu))).store_unaligned(vals + ox + x);
-        vs.store_unaligned(vars + ox + x);
+        r.template load<false>(tb, ox + x, nthr);
+        for (std::size_t g = 0; g < G; ++g) {
+            B xs, vs;
+            auto const gu =
+                add_sample<T, Accumulate::none>(r, plan, c[g], B::load_unaligned(rows[g].img + off),
+                                                load_mask<T>(rows[g].msk + off), load_as<T>(rows[g].var + off), xs, vs);
+            std::size_t const o = ks[g] * stride + ox + x;
+            ((xs & as_float<T>(gu)) | (inf & as_float<T>(~gu))).store_unaligned(vals + o);
+            if constexpr (NeedVar) vs.store_unaligned(vars + o);
+        }
+        r.template store<false>(tb, ox + x, nthr);
     };
     std::size_t x = 0;
-    for (; x < full; x += L) step(ip + x, mp + x, vp + x, x);
+    for (; x < full; x += L) step(pr, x, x);
     if (x < width) {
-        alignas(64) T ti[L];
-        alignas(64) MaskPixel tm[L];
-        alignas(64) float tv[L];
-        for (std::size_t l = 0; l < L; ++l) {
-            bool const in = x + l < width;
-            ti[l] = in ? ip[x + l] : std::numeric_limits<T>::quiet_NaN();
-            tm[l] = in ? mp[x + l] : 0;
-            tv[l] = in ? vp[x + l] : 0.f;
+        alignas(64) T ti[G][L];
+        alignas(64) MaskPixel tm[G][L];
+        alignas(64) float tv[G][L];
+        PartRow<T> tr[G];
+        for (std::size_t g = 0; g < G; ++g) {
+            for (std::size_t l = 0; l < L; ++l) {
+                bool const in = x + l < width;
+                ti[g][l] = in ? pr[g].img[x + l] : std::numeric_limits<T>::quiet_NaN();
+                tm[g][l] = in ? pr[g].msk[x + l] : 0;
+                tv[g][l] = in ? pr[g].var[x + l] : 0.f;
+            }
+            tr[g] = {ti[g], tm[g], tv[g]};
         }
-        step(ti, tm, tv, x);
+        step(tr, 0, x);
+    }
+}
+
+/// Sample path, one tile row `ty`: gather every input covering it, grouping inputs with the same part bbox.
+/// Rows of inputs that do not cover the whole tile row are first filled with +inf.
+template <class T, bool NeedVar>
+void gather_tile_row(TileBuffers<T>& tb, std::span<MaskedImageView<T const> const> parts, Box2I tile, int ty,
+                     StackPlan<T> const& plan, T* vals, T* vars, std::size_t stride) {
+    T const inf = std::numeric_limits<T>::infinity();
+    std::size_t ks[4];
+    MaskedImageView<T const> grp[4];
+    auto const tw = std::size_t(tile.width());
+    auto covers = [&](std::size_t k) {
+        auto const& p = parts[k];
+        if (p.empty()) return false;
+        int const py = tile.min_y() + ty - p.bbox().min_y();
+        return py >= 0 && py < p.height();
+    };
+    for (std::size_t k = 0; k < parts.size(); ++k)
+        if (!covers(k) || std::size_t(parts[k].width()) != tw) std::fill_n(vals + k * stride, stride, inf);
+    for (std::size_t k = 0; k < parts.size();) {
+        if (!covers(k)) {
+            ++k;
+            continue;
+        }
+        Box2I const b = parts[k].bbox();
+        std::size_t run = 1;
+        while (run < 4 && k + run < parts.size() && covers(k + run) && parts[k + run].bbox() == b) ++run;
+        std::size_t const g = run == 4 ? 4 : run >= 2 ? 2 : 1;
+        for (std::size_t j = 0; j < g; ++j) {
+            ks[j] = k + j;
+            grp[j] = parts[k + j];
+        }
+        int const py = tile.min_y() + ty - b.min_y();
+        auto const ox = std::size_t(b.min_x() - tile.min_x());
+        if (g == 4)
+            gather_group<T, NeedVar, 4>(tb, grp, ks, py, ox, plan, vals, vars, stride);
+        else if (g == 2)
+            gather_group<T, NeedVar, 2>(tb, grp, ks, py, ox, plan, vals, vars, stride);
+        else
+            gather_group<T, NeedVar, 1>(tb, grp, ks, py, ox, plan, vals, vars, stride);
+        k += g;
     }
 }
 
