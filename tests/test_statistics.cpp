@@ -409,3 +409,92 @@ TEST_CASE("large images of awkward distributions: sampled selection matches the 
         CHECK(s.value(Stat::IqRange) == doctest::Approx(r.q75 - r.q25).epsilon(1e-12));
     }
 }
+
+TEST_CASE_TEMPLATE("masked images of other pixel types take the scalar path with the same rules", T, double,
+                   std::int32_t) {
+    MaskedImage<T> mi(Extent2I{3, 2});
+    double const vals[6] = {1, 2, 3, 4, 5, 100};
+    MaskPixel const masks[6] = {0, 0x4, 0, 0, 0, 0x1};
+    for (int i = 0; i < 6; ++i) {
+        mi.image()(i % 3, i / 3) = T(vals[i]);
+        mi.mask()(i % 3, i / 3) = masks[i];
+        mi.variance()(i % 3, i / 3) = 2.0f;
+    }
+    auto s = statistics(mi, Stat::NPoint | Stat::Mean | Stat::OrMask | Stat::Min | Stat::Max | Stat::Median,
+                        {.bad_mask = 0x1});
+    CHECK(s.value(Stat::NPoint) == 5);
+    CHECK(s.value(Stat::Mean) == 3.0);
+    CHECK(s.or_mask() == 0x4);
+    CHECK(s.value(Stat::Min) == 1.0);
+    CHECK(s.value(Stat::Max) == 5.0);
+    CHECK(s.value(Stat::Median) == 3.0);
+    // 1/variance weights all equal: same mean; error from the input variance: sum(w^2 V)/(sum w)^2 = V/n
+    auto w = statistics(mi, Stat::Mean | Stat::Errors,
+                        {.bad_mask = 0x1, .weighted = true, .error_from_input_variance = true});
+    CHECK(w.value(Stat::Mean) == doctest::Approx(3.0));
+    CHECK(w.error(Stat::Mean) == doctest::Approx(std::sqrt(2.0 / 5)));
+}
+
+TEST_CASE("large weighted images: SIMD weighted sums agree with a plain double loop") {
+    int const w = 257, h = 130; // odd width: SIMD body plus scalar tails
+    MaskedImage<float> mi(Extent2I{w, h});
+    Image<float> wt(w, h);
+    std::uint64_t seed = 99;
+    double sw = 0, sw2 = 0, swx = 0, swv = 0, n = 0;  // explicit weights
+    double iw = 0, iw2 = 0, iwx = 0, iwv = 0, in = 0; // inverse variance
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            float const v = float(500.0 + double(lcg(seed) % 2000) / 100.0);
+            float const var = (lcg(seed) % 50 == 0) ? 0.0f : float(1.0 + double(lcg(seed) % 100) / 25.0);
+            float const ww = float(double(lcg(seed) % 100) / 10.0);
+            MaskPixel const m = (lcg(seed) % 40 == 0) ? 0x2 : 0;
+            mi.image()(x, y) = v;
+            mi.variance()(x, y) = var;
+            mi.mask()(x, y) = m;
+            wt(x, y) = ww;
+            if (m != 0) continue;
+            sw += ww;
+            sw2 += double(ww) * ww;
+            swx += double(ww) * v;
+            swv += double(ww) * ww * var;
+            n += 1;
+            if (var > 0) {
+                double const q = 1.0 / double(var);
+                iw += q;
+                iw2 += q * q;
+                iwx += q * v;
+                iwv += q * q * var;
+                in += 1;
+            }
+        }
+    auto var_of = [&](bool inverse) {
+        double num = 0;
+        double const mean = inverse ? iwx / iw : swx / sw;
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+                if (mi.mask()(x, y) != 0) continue;
+                double q = wt(x, y);
+                if (inverse) {
+                    if (!(mi.variance()(x, y) > 0)) continue;
+                    q = 1.0 / double(mi.variance()(x, y));
+                }
+                double const d = double(mi.image()(x, y)) - mean;
+                num += q * d * d;
+            }
+        double const a = inverse ? iw : sw, b = inverse ? iw2 : sw2;
+        return num / a * a * a / (a * a - b);
+    };
+    StatisticsConfig cfg{.bad_mask = 0x2, .error_from_input_variance = true};
+    auto e = statistics(mi, wt, Stat::NPoint | Stat::Mean | Stat::Sum | Stat::Variance | Stat::Errors, cfg);
+    CHECK(e.value(Stat::NPoint) == n);
+    CHECK(e.value(Stat::Mean) == doctest::Approx(swx / sw).epsilon(1e-9));
+    CHECK(e.value(Stat::Sum) == doctest::Approx(swx).epsilon(1e-7)); // sum(w) in float lanes, times the shift
+    CHECK(e.value(Stat::Variance) == doctest::Approx(var_of(false)).epsilon(1e-5));
+    CHECK(e.error(Stat::Mean) == doctest::Approx(std::sqrt(swv / (sw * sw))).epsilon(1e-6));
+    cfg.weighted = true;
+    auto i = statistics(mi, Stat::NPoint | Stat::Mean | Stat::Variance | Stat::Errors, cfg);
+    CHECK(i.value(Stat::NPoint) == in);
+    CHECK(i.value(Stat::Mean) == doctest::Approx(iwx / iw).epsilon(1e-9));
+    CHECK(i.value(Stat::Variance) == doctest::Approx(var_of(true)).epsilon(1e-5));
+    CHECK(i.error(Stat::Mean) == doctest::Approx(std::sqrt(iwv / (iw * iw))).epsilon(1e-6));
+}
