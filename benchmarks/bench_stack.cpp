@@ -218,7 +218,9 @@ BENCHMARK_TEMPLATE(BM_StackInto, Mean)
     ->Args({1, 1024, 8})
     ->Args({1, 2048, 4})
     ->Args({1, 2048, 2})
-    ->Args({1, 256, 32})
+    ->Args({1, 2048, 8})
+    ->Args({1, 2048, 16})
+    ->Args({1, 1024, 16})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

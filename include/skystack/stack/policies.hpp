@@ -414,6 +414,50 @@ struct SigmaClip {
         return k;
     }
 
+    /// The clipped weighted mean in one go (what `Stacker<ClippedMean>` runs): the last clipping pass also forms
+    /// the mean, Σw²V and the scatter of the survivors, so no sample is visited again.
+    template <class B>
+    struct MeanResult {
+        B mean, var_inputs, var_scatter, kept;
+    };
+    template <class B>
+    MeanResult<B> batch_mean(std::span<B const> v, std::span<B const> w, std::span<B const> var, B n, std::span<B> s,
+                             ClipParams p) const noexcept {
+        using T = typename B::value_type;
+        std::size_t const N = v.size();
+        std::copy(v.begin(), v.end(), s.begin());
+        detail::sort_batches(s);
+        std::span<B const> ss(s.data(), N);
+        B center = detail::sorted_quantile<B>(ss, n, 0.5);
+        B hw = B(T(p.nsigma * iqr_to_sigma)) *
+               (detail::sorted_quantile<B>(ss, n, 0.75) - detail::sorted_quantile<B>(ss, n, 0.25));
+        MeanResult<B> r{};
+        for (int it = 0; it < p.max_iter; ++it) {
+            bool const last = it + 1 == p.max_iter;
+            B sw(0), sw2(0), sd(0), sdd(0), sw2v(0), kept(0);
+            for (std::size_t i = 0; i < N; ++i) {
+                B const d = v[i] - center;
+                auto const k = xsimd::abs(d) <= hw; // +inf samples fail, a NaN window fails all
+                B const wi = xsimd::select(k, w[i], B(0));
+                B const dk = xsimd::select(k, d, B(0));
+                sw += wi;
+                sw2 += wi * wi;
+                sd += wi * dk;
+                sdd += wi * dk * dk;
+                if (last) {
+                    sw2v += xsimd::select(k, wi * wi * var[i], B(0));
+                    kept += xsimd::select(k, B(1), B(0));
+                }
+            }
+            B const m = sd / sw;
+            B const varc = (sdd / sw - m * m) * (sw * sw / (sw * sw - sw2));
+            center += m;
+            hw = B(T(p.nsigma)) * xsimd::sqrt(xsimd::select(varc >= B(0), varc, B(0)));
+            if (last) r = {center, sw2v / (sw * sw), varc * sw2 / (sw * sw), kept};
+        }
+        return r;
+    }
+
     template <class B>
     B batch(std::span<B> v, std::span<B> w, std::span<B const>, B n, std::span<B> s, ClipParams p) const noexcept {
         using T = typename B::value_type;

@@ -473,6 +473,8 @@ private:
         using B = batch_t<T>;
         constexpr std::size_t L = lanes_v<T>;
         constexpr bool use_batch = BatchCombine<Combine, B> && (!rejects || BatchReject<Reject, B>);
+        constexpr bool fused_clip =
+            std::is_same_v<Reject, SigmaClip> && kind == Accumulate::weighted_sum && error == ErrorModel::mean;
         // the median's error comes from the scatter; built-in batch rejections do not read variances
         constexpr bool need_var =
             !use_batch || error != ErrorModel::median || (rejects && !std::is_same_v<Reject, SigmaClip>);
@@ -502,6 +504,14 @@ private:
                     }
                     std::span<B> v(s.colv), w(s.colw);
                     std::span<B const> var(s.colvar);
+                    if constexpr (fused_clip) {
+                        auto const r = m_reject.batch_mean(std::span<B const>(v), std::span<B const>(w), var, n0,
+                                                           std::span<B>(s.scratch), plan.clip);
+                        r.mean.store_aligned(s.rvalue.data() + x);
+                        (plan.scatter ? r.var_scatter : r.var_inputs).store_aligned(s.rvar.data() + x);
+                        (n0 - r.kept).store_aligned(s.rnclip.data() + x);
+                        continue;
+                    }
                     B n1 = n0;
                     if constexpr (rejects) n1 = m_reject.batch(v, w, var, n0, std::span<B>(s.scratch), plan.clip);
                     B vv;

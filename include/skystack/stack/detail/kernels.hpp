@@ -24,6 +24,11 @@
 #include <utility>
 #include <vector>
 
+#ifndef SKYSTACK_STACK_PREFETCH
+/// Software prefetch distance (pixels) of the accumulating kernel; 0 disables it.
+#define SKYSTACK_STACK_PREFETCH 256
+#endif
+
 namespace skystack::detail {
 
 template <class T>
@@ -235,7 +240,17 @@ void accumulate_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts,
             r.store(tb, o, nthr);
         };
         std::size_t x = 0;
-        for (; x < full; x += L) step(pr, x, base + x);
+        for (; x < full; x += L) {
+#if defined(__GNUC__) || defined(__clang__)
+            if (x % (64 / sizeof(T)) == 0 && x + SKYSTACK_STACK_PREFETCH < width)
+                for (std::size_t g = 0; g < G; ++g) { // one line per stream, a fixed distance ahead
+                    __builtin_prefetch(pr[g].img + x + SKYSTACK_STACK_PREFETCH);
+                    __builtin_prefetch(pr[g].msk + x + SKYSTACK_STACK_PREFETCH);
+                    __builtin_prefetch(pr[g].var + x + SKYSTACK_STACK_PREFETCH);
+                }
+#endif
+            step(pr, x, base + x);
+        }
         if (x < width) { // tail through padded temporaries: NaN values are never accepted and carry no bits
             alignas(64) T ti[G][L];
             alignas(64) MaskPixel tm[G][L];
