@@ -2,16 +2,20 @@
 // RAII ownership of a cfitsio `fitsfile*` and the translation of cfitsio status codes into FitsError.
 #pragma once
 
+#include <skystack/detail/fits_prescan.hpp>
 #include <skystack/error.hpp>
 
 #include <fitsio.h>
 
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace skystack::detail {
 
@@ -45,6 +49,7 @@ class FitsHandle {
     struct Memory {
         void* data = nullptr;
         std::size_t size = 0;
+        std::vector<std::byte> padded; // a copy when the input is not whole 2880-byte FITS blocks
     };
     fitsfile* m_f = nullptr;
     std::string m_name;
@@ -73,6 +78,15 @@ public:
         std::error_code ec;
         if (!std::filesystem::is_regular_file(path, ec))
             throw_fits("cannot open FITS file for reading: no such regular file", name, -1, 0);
+        {
+            std::ifstream in(path, std::ios::binary);
+            auto const bad = fits_prescan([&](std::uint64_t off, char* dst, std::size_t n) {
+                in.clear();
+                in.seekg(std::streamoff(off));
+                return bool(in.read(dst, std::streamsize(n)));
+            });
+            if (bad) throw_fits(*bad, name, -1, 0);
+        }
         fitsfile* f = nullptr;
         int status = 0;
         if (fits_open_diskfile(&f, name.c_str(), READONLY, &status)) {
@@ -88,10 +102,25 @@ public:
     /// Open a FITS file held in memory, read-only. The bytes must outlive the handle; cfitsio does not write to
     /// them in read-only mode.
     static FitsHandle open_memory(std::span<std::byte const> bytes, std::string name) {
-        auto mem = std::make_unique<Memory>();
-        mem->data = const_cast<std::byte*>(bytes.data()); // NOLINT: READONLY, never written
-        mem->size = bytes.size();
         if (bytes.empty()) throw_fits("cannot open FITS data: the buffer is empty", name, -1, 0);
+        auto mem = std::make_unique<Memory>();
+        constexpr std::size_t block = 2880;
+        if (bytes.size() % block == 0) {
+            mem->data = const_cast<std::byte*>(bytes.data()); // NOLINT: READONLY, never written
+            mem->size = bytes.size();
+        } else {
+            // cfitsio reads whole 2880-byte blocks and would read past the end of a truncated buffer.
+            mem->padded.assign(bytes.begin(), bytes.end());
+            mem->padded.resize((bytes.size() / block + 1) * block, std::byte{0});
+            mem->data = mem->padded.data();
+            mem->size = mem->padded.size();
+        }
+        auto const bad = fits_prescan([&](std::uint64_t off, char* dst, std::size_t n) {
+            if (off > mem->size || n > mem->size - off) return false;
+            std::memcpy(dst, static_cast<char const*>(mem->data) + off, n);
+            return true;
+        });
+        if (bad) throw_fits(*bad, name, -1, 0);
         fitsfile* f = nullptr;
         int status = 0;
         if (fits_open_memfile(&f, name.c_str(), READONLY, &mem->data, &mem->size, 0, nullptr, &status)) {

@@ -8,6 +8,7 @@
 
 #include <skystack/detail/cfitsio_handle.hpp>
 #include <skystack/detail/cfitsio_header.hpp>
+#include <skystack/detail/fits_tile_check.hpp>
 #include <skystack/error.hpp>
 #include <skystack/geom/box.hpp>
 #include <skystack/image.hpp>
@@ -19,6 +20,7 @@
 
 #include <fitsio.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cmath>
@@ -31,9 +33,15 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+// cfitsio's own gzip inflater (exported, declared in its internal fitsio2.h, which we do not include).
+extern "C" int uncompress2mem_from_mem(char* inmemptr, std::size_t inmemsize, char** buffptr, std::size_t* buffsize,
+                                       void* (*mem_realloc)(void* p, std::size_t newsize), std::size_t* filesize,
+                                       int* status);
 
 namespace skystack::fits {
 
@@ -81,6 +89,8 @@ struct ReadOptions {
     /// primary, the image HDU's header (merged with the primary when INHERIT = T) otherwise; structural cards and
     /// the xy0 / MP_ cards consumed by the reader are removed.
     Header* metadata = nullptr;
+    /// Refuse (LengthError) to read a region of more pixels than this per plane; 0 = no limit. For untrusted files.
+    std::int64_t max_pixels = 0;
 };
 
 /// What an image HDU holds, without reading its pixels.
@@ -125,6 +135,143 @@ concept FitsPixel = requires {
 };
 
 // ---------------------------------------------------------------------------------------------------------- reading
+
+/// Check a tile-compressed HDU before cfitsio decompresses anything: a known algorithm, every tile inside the
+/// heap, and GZIP tiles that inflate to no more than a tile. cfitsio 4.2 trusts tile descriptors (crash) and grows
+/// its output buffer without bound on some corrupt gzip streams (hang); both were found by fuzz/.
+inline void validate_compressed_hdu(FitsHandle const& h) {
+    fitsfile* f = h.get();
+    int status = 0;
+    long long headstart = 0, datastart = 0, dataend = 0;
+    if (fits_get_hduaddrll(f, &headstart, &datastart, &dataend, &status)) h.fail("cannot locate the HDU", status);
+    char algo[FLEN_VALUE] = {};
+    if (fits_read_key(f, TSTRING, "ZCMPTYPE", algo, nullptr, &status))
+        h.fail("corrupt tile-compressed HDU: no ZCMPTYPE", status);
+    std::string const a = algo;
+    bool const gzip = a == "GZIP_1" || a == "GZIP_2";
+    bool const rice = a == "RICE_1" || a == "RICE_ONE";
+    if (!gzip && !rice && a != "NOCOMPRESS")
+        h.fail("unsupported tile compression '" + a + "' (skystack reads RICE_1, GZIP_1 and GZIP_2)", 0);
+    // Algorithm parameters (ZNAMEi/ZVALi): RICE block size and bytes per pixel, cfitsio's defaults 32 and 4.
+    long long blocksize = 32, bytepix = 4;
+    for (int i = 1; i <= 9; ++i) {
+        char zname[FLEN_VALUE] = {};
+        long long zval = 0;
+        std::string const nk = "ZNAME" + std::to_string(i), vk = "ZVAL" + std::to_string(i);
+        if (fits_read_key(f, TSTRING, nk.c_str(), zname, nullptr, &status)) {
+            status = 0;
+            fits_clear_errmsg();
+            break;
+        }
+        if (fits_read_key(f, TLONGLONG, vk.c_str(), &zval, nullptr, &status)) {
+            status = 0;
+            fits_clear_errmsg();
+            continue;
+        }
+        if (std::string_view(zname) == "BLOCKSIZE")
+            blocksize = zval;
+        else if (std::string_view(zname) == "BYTEPIX")
+            bytepix = zval;
+    }
+    if (rice && (blocksize < 1 || blocksize > 1 << 16 || (bytepix != 1 && bytepix != 2 && bytepix != 4)))
+        h.fail("corrupt RICE_1 parameters: BLOCKSIZE = " + std::to_string(blocksize) +
+                   ", BYTEPIX = " + std::to_string(bytepix),
+               0);
+    {
+        char q[FLEN_VALUE] = {};
+        if (fits_read_key(f, TSTRING, "ZQUANTIZ", q, nullptr, &status) == 0 &&
+            std::string_view(q).starts_with("SUBTRACTIVE_DITHER")) {
+            long long seed = 0;
+            if (fits_read_key(f, TLONGLONG, "ZDITHER0", &seed, nullptr, &status) || seed < 1 || seed > 10000)
+                h.fail("corrupt dithered HDU: ZDITHER0 must be 1..10000", status);
+        }
+        status = 0;
+        fits_clear_errmsg();
+    }
+    long long rows = 0, rowlen = 0, pcount = 0;
+    if (fits_read_key(f, TLONGLONG, "NAXIS1", &rowlen, nullptr, &status) ||
+        fits_read_key(f, TLONGLONG, "NAXIS2", &rows, nullptr, &status) ||
+        fits_read_key(f, TLONGLONG, "PCOUNT", &pcount, nullptr, &status))
+        h.fail("corrupt tile-compressed HDU: cannot read its table size", status);
+    long long theap = rowlen * rows;
+    if (fits_read_key(f, TLONGLONG, "THEAP", &theap, nullptr, &status)) {
+        status = 0;
+        fits_clear_errmsg();
+        theap = rowlen * rows;
+    }
+    if (rows < 0 || rowlen < 0 || pcount < 0 || theap < 0 || datastart + theap > dataend)
+        h.fail("corrupt tile-compressed HDU: invalid table or heap size", 0);
+    // Largest inflated tile: the tile's pixels at 8 bytes each.
+    long long tile_pixels = 1, tdim[2] = {1, 1}, zdim[2] = {1, 1};
+    for (int i = 1; i <= 2; ++i) {
+        std::string const zkey = "ZNAXIS" + std::to_string(i);
+        if (fits_read_key(f, TLONGLONG, zkey.c_str(), &zdim[i - 1], nullptr, &status) || zdim[i - 1] <= 0)
+            h.fail("corrupt tile-compressed HDU: bad " + zkey, status);
+        long long t = 0;
+        std::string const key = "ZTILE" + std::to_string(i);
+        if (fits_read_key(f, TLONGLONG, key.c_str(), &t, nullptr, &status)) {
+            status = 0;
+            fits_clear_errmsg();
+            std::string const nkey = "ZNAXIS" + std::to_string(i);
+            if (i == 1 && fits_read_key(f, TLONGLONG, nkey.c_str(), &t, nullptr, &status))
+                h.fail("corrupt tile-compressed HDU: no ZNAXIS1", status);
+            if (i == 2) t = 1;
+        }
+        if (t <= 0 || t > (1LL << 31)) h.fail("corrupt tile-compressed HDU: " + key + " = " + std::to_string(t), 0);
+        tdim[i - 1] = t;
+        tile_pixels *= t;
+    }
+    if (tile_pixels > (1LL << 28))
+        h.fail("tile-compressed HDU: tiles of " + std::to_string(tile_pixels) + " pixels are too large", 0);
+    long long const heap_end = dataend - datastart - theap; // bytes available from the heap start
+    std::vector<unsigned char> tile, inflated;
+    for (char const* col : {"COMPRESSED_DATA", "GZIP_COMPRESSED_DATA", "UNCOMPRESSED_DATA"}) {
+        int colnum = 0;
+        if (fits_get_colnum(f, CASEINSEN, const_cast<char*>(col), &colnum, &status)) {
+            status = 0;
+            fits_clear_errmsg();
+            continue;
+        }
+        int typecode = 0;
+        long long repeat = 0, width = 0;
+        if (fits_get_coltypell(f, colnum, &typecode, &repeat, &width, &status))
+            h.fail(std::string("corrupt tile-compressed HDU: bad column ") + col, status);
+        if (typecode >= 0) h.fail(std::string("corrupt tile-compressed HDU: column ") + col + " is not an array", 0);
+        bool const check_gzip =
+            (gzip && std::string_view(col) == "COMPRESSED_DATA") || std::string_view(col) == "GZIP_COMPRESSED_DATA";
+        bool const check_rice = rice && std::string_view(col) == "COMPRESSED_DATA";
+        long long const ntx = (zdim[0] + tdim[0] - 1) / tdim[0];
+        for (long long r = 1; r <= rows; ++r) {
+            long long len = 0, off = 0;
+            if (fits_read_descriptll(f, colnum, r, &len, &off, &status))
+                h.fail("corrupt tile-compressed HDU: cannot read tile descriptor " + std::to_string(r), status);
+            if (len < 0 || off < 0 || width <= 0 || len > heap_end / width || off > heap_end - len * width)
+                h.fail("corrupt tile-compressed HDU: tile " + std::to_string(r) + " (" + std::to_string(len) +
+                           " elements at heap offset " + std::to_string(off) + ") lies outside the heap",
+                       0);
+            if ((!check_gzip && !check_rice) || len == 0 || width != 1) continue;
+            tile.resize(std::size_t(len));
+            int anynul = 0;
+            if (fits_read_col(f, TBYTE, colnum, r, 1, len, nullptr, tile.data(), &anynul, &status))
+                h.fail("corrupt tile-compressed HDU: cannot read tile " + std::to_string(r), status);
+            if (check_rice) {
+                long long const tx = (r - 1) % ntx, ty = (r - 1) / ntx;
+                long long const nx = std::min(tdim[0], zdim[0] - tx * tdim[0]) *
+                                     std::max(0LL, std::min(tdim[1], zdim[1] - ty * tdim[1]));
+                if (!skystack::detail::rice_tile_ok(tile.data(), tile.size(), nx, int(blocksize), int(bytepix)))
+                    h.fail("corrupt tile-compressed HDU: RICE_1 tile " + std::to_string(r) + " is damaged", 0);
+                continue;
+            }
+            inflated.resize(std::size_t(tile_pixels) * 8);
+            char* out = reinterpret_cast<char*>(inflated.data());
+            std::size_t outsize = inflated.size(), got = 0;
+            // no realloc: a stream that inflates past one tile is corrupt
+            if (uncompress2mem_from_mem(reinterpret_cast<char*>(tile.data()), tile.size(), &out, &outsize, nullptr,
+                                        &got, &status))
+                h.fail("corrupt tile-compressed HDU: GZIP tile " + std::to_string(r) + " does not inflate", status);
+        }
+    }
+}
 
 /// Geometry of the current HDU's image. @throws FitsError when it is not a 2-D image.
 inline ImageInfo current_image_info(FitsHandle const& h) {
@@ -202,8 +349,13 @@ inline int pick_hdu(FitsHandle& h, int requested, char const* name) {
 }
 
 /// Resolve the region to read (local, 0-based in the file) from a parent bbox. @throws LengthError
-inline Box2I local_region(ImageInfo const& info, Box2I want, std::string const& file) {
-    if (want.empty()) return Box2I::from_min_size({0, 0}, info.bbox.dimensions());
+inline Box2I local_region(ImageInfo const& info, Box2I want, std::string const& file, std::int64_t max_pixels) {
+    Box2I const whole = Box2I::from_min_size({0, 0}, info.bbox.dimensions());
+    if (max_pixels > 0 && (want.empty() ? whole : want).area() > max_pixels)
+        throw LengthError(skystack::detail::msg("image region of ", (want.empty() ? whole : want).area(),
+                                                " pixels in HDU ", info.hdu, " of '", file,
+                                                "' exceeds ReadOptions::max_pixels = ", max_pixels));
+    if (want.empty()) return whole;
     if (!info.bbox.contains(want))
         throw LengthError(skystack::detail::msg("requested bbox ", want, " is not inside the image bbox ", info.bbox,
                                                 " of HDU ", info.hdu, " in '", file, "'"));
@@ -224,6 +376,7 @@ void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, Image
         long lp[2] = {long(b.max_x()) + 1, long(b.max_y()) + 1};
         if (fits_read_subset(f, dt, fp, lp, inc, nulp, dst, &anynul, &status)) h.fail("cannot read pixels", status);
     };
+    if (info.compressed) validate_compressed_hdu(h);
     if constexpr (std::is_integral_v<T> && sizeof(T) == 8) {
         if (info.compressed) { // cfitsio cannot decompress into 64-bit integers; compressed data fits a double
             std::vector<double> tmp(std::size_t(region.area()));
@@ -258,10 +411,10 @@ void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, Image
 }
 
 template <class T>
-Image<T> read_image_hdu(FitsHandle& h, int hdu, Box2I want, Header* metadata) {
+Image<T> read_image_hdu(FitsHandle& h, int hdu, Box2I want, Header* metadata, std::int64_t max_pixels) {
     h.move_to(hdu);
     ImageInfo const info = current_image_info(h);
-    Box2I const region = local_region(info, want, h.name());
+    Box2I const region = local_region(info, want, h.name(), max_pixels);
     Image<T> img(region.shifted_by(info.bbox.min().as_extent()));
     read_region<T>(h, info, region, img.view(), cfitsio_type<T>::datatype);
     if (metadata) *metadata = skystack::detail::metadata_of(h, hdu);
@@ -297,11 +450,12 @@ inline void remap_mask(ImageView<MaskPixel> px, std::array<MaskPixel, MaskPlanes
             v = lut[0][v & 255u] | lut[1][(v >> 8) & 255u] | lut[2][(v >> 16) & 255u] | lut[3][v >> 24];
 }
 
-inline Mask read_mask_hdu(FitsHandle& h, int hdu, Box2I want, std::shared_ptr<MaskPlanes> target, Header* metadata) {
+inline Mask read_mask_hdu(FitsHandle& h, int hdu, Box2I want, std::shared_ptr<MaskPlanes> target, Header* metadata,
+                          std::int64_t max_pixels) {
     if (!target) target = MaskPlanes::shared_default();
     h.move_to(hdu);
     ImageInfo const info = current_image_info(h);
-    Box2I const region = local_region(info, want, h.name());
+    Box2I const region = local_region(info, want, h.name(), max_pixels);
     Mask mask(region.shifted_by(info.bbox.min().as_extent()), target);
     // BITPIX 32 without BZERO holds afw's int32 bit pattern: read it unconverted. Anything else converts.
     int const dt = info.bitpix == LONG_IMG ? TINT : TUINT;
@@ -489,11 +643,11 @@ concept AnyMask = std::is_base_of_v<Mask, T> || std::is_same_v<T, MaskView> || s
 
 template <class T>
 Image<T> read_image(FitsHandle& h, ReadOptions const& o) {
-    return read_image_hdu<T>(h, pick_hdu(h, o.hdu, "IMAGE"), o.bbox, o.metadata);
+    return read_image_hdu<T>(h, pick_hdu(h, o.hdu, "IMAGE"), o.bbox, o.metadata, o.max_pixels);
 }
 
 inline Mask read_mask(FitsHandle& h, ReadOptions const& o) {
-    return read_mask_hdu(h, pick_hdu(h, o.hdu, "MASK"), o.bbox, o.planes, o.metadata);
+    return read_mask_hdu(h, pick_hdu(h, o.hdu, "MASK"), o.bbox, o.planes, o.metadata, o.max_pixels);
 }
 
 template <class T, class V>
@@ -514,10 +668,10 @@ MaskedImage<T, V> read_masked_image(FitsHandle& h, ReadOptions const& o) {
         }
         if (ih < 0) ih = pick_hdu(h, -1, "IMAGE");
     }
-    Image<T> img = read_image_hdu<T>(h, ih, o.bbox, o.metadata);
+    Image<T> img = read_image_hdu<T>(h, ih, o.bbox, o.metadata, o.max_pixels);
     auto planes = o.planes ? o.planes : MaskPlanes::shared_default();
-    Mask mask = mh >= 0 ? read_mask_hdu(h, mh, o.bbox, planes, nullptr) : Mask(img.bbox(), planes);
-    Image<V> var = vh >= 0 ? read_image_hdu<V>(h, vh, o.bbox, nullptr) : Image<V>(img.bbox());
+    Mask mask = mh >= 0 ? read_mask_hdu(h, mh, o.bbox, planes, nullptr, o.max_pixels) : Mask(img.bbox(), planes);
+    Image<V> var = vh >= 0 ? read_image_hdu<V>(h, vh, o.bbox, nullptr, o.max_pixels) : Image<V>(img.bbox());
     if (mask.bbox() != img.bbox() || var.bbox() != img.bbox())
         throw_fits(skystack::detail::msg("image, mask and variance HDUs ", ih, ", ", mh, ", ", vh,
                                          " have different bboxes: ", img.bbox(), ", ", mask.bbox(), ", ", var.bbox()),
