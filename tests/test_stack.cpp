@@ -463,3 +463,36 @@ TEST_CASE("OnlineMeanStacker equals the Mean path; partial stacks merge") {
             CHECK(m.nimage(x, y) == ref.nimage(x, y));
         }
 }
+
+TEST_CASE("Stacker::into writes a sub-box of an existing coadd") {
+    std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(6.f)};
+    MaskedImageF patch(Box2I::from_min_size({-2, -2}, {8, 8}));
+    patch.image().view().fill(-1.f);
+    Image<std::uint16_t> nim(box32);
+    auto w = Stacker<Mean>(unit_cfg()).into(views(in), patch.subimage(box32), nim.view());
+    CHECK(w.size() == 3);
+    CHECK(patch.image()(Point2I{0, 0}) == doctest::Approx(3.0));
+    CHECK(patch.image()(Point2I{2, 1}) == doctest::Approx(3.0));
+    CHECK(patch.image()(Point2I{-1, 0}) == -1.f); // outside the sub-box: untouched
+    CHECK(nim(0, 0) == 3);
+    Image<std::uint16_t> wrong(Box2I::from_min_size({0, 0}, {2, 2}));
+    CHECK_THROWS_AS(Stacker<Mean>(unit_cfg()).into(views(in), patch.subimage(box32), wrong.view()), LengthError);
+}
+
+TEST_CASE("double pixels") {
+    std::vector<MaskedImageD> in;
+    for (double v : {1.0, 2.0, 6.0, 100.0}) {
+        MaskedImageD mi(box32);
+        mi.image().view().fill(v);
+        mi.variance().view().fill(1.f);
+        in.push_back(std::move(mi));
+    }
+    in[3].mask()(0, 0) = bit("BAD");
+    std::vector<MaskedImageView<double const>> v(in.begin(), in.end());
+    auto m = Stacker<Mean>(unit_cfg())(v, box32);
+    CHECK(m.coadd.image()(1, 0) == doctest::Approx(27.25));
+    CHECK(m.coadd.image()(0, 0) == doctest::Approx(3.0));
+    auto md = Stacker<Median>(unit_cfg())(v, box32);
+    CHECK(md.coadd.image()(1, 0) == doctest::Approx(4.0));
+    CHECK(md.coadd.image()(0, 0) == doctest::Approx(2.0));
+}
