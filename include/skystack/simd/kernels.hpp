@@ -346,7 +346,7 @@ void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad
             hib[j] = B(hi[j]);
             cnt_below[j] = B(T(0));
         }
-        std::size_t since_flush = 0;
+        std::size_t since_flush = 0, nclean = 0;
         std::size_t pos[3] = {0, 0, 0};
         for (int j = 0; j < nwin; ++j) pos[j] = out[j].size();
         // the branch-free path writes up to one batch per window per step: keep room for a flush period
@@ -356,7 +356,8 @@ void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad
         };
         if constexpr (fast_compress<T, A>) ensure_room();
         auto flush = [&] {
-            total += static_cast<std::size_t>(detail::lanes_sum(cnt_total));
+            total += static_cast<std::size_t>(detail::lanes_sum(cnt_total)) + nclean;
+            nclean = 0;
             cnt_total = B(T(0));
             for (int j = 0; j < nwin; ++j) {
                 below[j] += static_cast<std::size_t>(detail::lanes_sum(cnt_below[j]));
@@ -366,24 +367,39 @@ void window_collect(T const* x, MaskPixel const* m, std::size_t n, MaskPixel bad
         };
         for (; i + L <= n; i += L) {
             B const v = B::load_unaligned(x + i);
-            U keep_u(~UI(0));
-            if constexpr (NanSafe)
-                keep_u = keep_u & bit_cast_batch<UI>(xsimd::select(xsimd::isfinite(v), fones, fzero));
-            if constexpr (Masked)
-                keep_u = keep_u & xsimd::select((U::load_unaligned(reinterpret_cast<UI const*>(m + i)) & badb) == U(0),
-                                                U(~UI(0)), U(0));
-            B const keep = bit_cast_batch<T>(keep_u);
-            cnt_total += one1 & keep;
-            auto const accepted = !(keep == keep); // all-ones (NaN) lanes are the accepted ones
-            for (int j = 0; j < nwin; ++j) {
-                cnt_below[j] += xsimd::select(v < lob[j], one1, fzero) & keep;
-                auto const in = (v >= lob[j]) && (v <= hib[j]) && accepted;
-                if constexpr (fast_compress<T, A>) {
-                    // branch-free: a compress per batch is cheaper than mispredicting which batches hit
-                    pos[j] += compress_store(out[j].data() + pos[j], v, in);
-                } else if (xsimd::any(in)) {
-                    if (out[j].size() < pos[j] + L) out[j].resize(2 * (pos[j] + L));
-                    pos[j] += compress_store(out[j].data() + pos[j], v, in);
+            U mb(0);
+            if constexpr (Masked) mb = U::load_unaligned(reinterpret_cast<UI const*>(m + i));
+            bool clean = true; // every lane accepted: skip the per-lane bookkeeping
+            if constexpr (NanSafe) clean = xsimd::all(xsimd::isfinite(v));
+            if constexpr (Masked) clean = clean && !xsimd::any((mb & badb) != U(0));
+            if (clean) {
+                nclean += L;
+                for (int j = 0; j < nwin; ++j) {
+                    cnt_below[j] += xsimd::select(v < lob[j], one1, fzero);
+                    auto const in = (v >= lob[j]) && (v <= hib[j]);
+                    if constexpr (fast_compress<T, A>) {
+                        // branch-free: a compress per batch is cheaper than mispredicting which batches hit
+                        pos[j] += compress_store(out[j].data() + pos[j], v, in);
+                    } else if (xsimd::any(in)) {
+                        if (out[j].size() < pos[j] + L) out[j].resize(2 * (pos[j] + L));
+                        pos[j] += compress_store(out[j].data() + pos[j], v, in);
+                    }
+                }
+            } else {
+                U keep_u(~UI(0));
+                if constexpr (NanSafe)
+                    keep_u = keep_u & bit_cast_batch<UI>(xsimd::select(xsimd::isfinite(v), fones, fzero));
+                if constexpr (Masked) keep_u = keep_u & xsimd::select((mb & badb) == U(0), U(~UI(0)), U(0));
+                B const keep = bit_cast_batch<T>(keep_u);
+                cnt_total += one1 & keep;
+                auto const accepted = !(keep == keep); // all-ones (NaN) lanes are the accepted ones
+                for (int j = 0; j < nwin; ++j) {
+                    cnt_below[j] += xsimd::select(v < lob[j], one1, fzero) & keep;
+                    auto const in = (v >= lob[j]) && (v <= hib[j]) && accepted;
+                    if (xsimd::any(in)) {
+                        if (out[j].size() < pos[j] + L) out[j].resize(2 * (pos[j] + L));
+                        pos[j] += compress_store(out[j].data() + pos[j], v, in);
+                    }
                 }
             }
             if (++since_flush == 4096) {
