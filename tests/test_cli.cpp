@@ -6,6 +6,7 @@
 
 #if defined(SKYSTACK_COADD_EXE) && SKYSTACK_HAS_CFITSIO
 
+#include <skystack/dcr/dcr_model.hpp>
 #include <skystack/io/fits.hpp>
 #include <skystack/stack/stacker.hpp>
 #include <skystack/synthetic.hpp>
@@ -263,6 +264,79 @@ TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weigh
             for (int x = 0; x < got.width(); ++x) mis += !same(got.image()(x, y), want.coadd.image()(x, y));
         CHECK(mis == 0);
     }
+}
+
+TEST_CASE("skystack-coadd --statistic dcr matches dcr_stack called directly") {
+    auto cfg = small_stack();
+    cfg.n_exposures = 5;
+    auto const dir = fresh_dir("dcr");
+    auto const ds = synthetic::make_dataset(cfg);
+    std::vector<ObservingConditions> conds;
+    std::ofstream list(dir / "inputs.txt");
+    for (std::size_t k = 0; k < ds.exposures.size(); ++k) {
+        ObservingConditions c;
+        c.airmass = 1.1 + 0.15 * double(k);
+        c.parallactic_angle_deg = -40.0 + 20.0 * double(k);
+        c.site = {-30.2446, 2663.0};
+        conds.push_back(c);
+        fits::WriteOptions w;
+        w.overwrite = true;
+        w.header.set("AIRMASS", c.airmass);
+        w.header.set("PARANGLE", c.parallactic_angle_deg);
+        std::string const name = "warp_" + std::to_string(k) + ".fits";
+        fits::write(dir / name, ds.exposures[k].image, w);
+        list << name << "\n";
+    }
+    list.close();
+    auto const out = dir / "out";
+    auto const r = run_tool("-l '" + (dir / "inputs.txt").string() + "' -o '" + out.string() +
+                                "' --statistic dcr --dcr-wavelength 478.5 --dcr-bandwidth 147 --dcr-subfilters 3 "
+                                "--pixel-scale 0.2 --threads 1 -q",
+                            dir);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    std::vector<MaskedImage<float>> in;
+    Box2I bbox;
+    for (std::size_t k = 0; k < ds.exposures.size(); ++k) {
+        in.push_back(fits::read_masked_image<float>(dir / ("warp_" + std::to_string(k) + ".fits")));
+        bbox = k == 0 ? in.back().bbox() : bbox.expanded_to(in.back().bbox());
+    }
+    std::vector<MaskedImageView<float const>> views(in.begin(), in.end());
+    DcrConfig dc;
+    dc.num_subfilters = 3;
+    dc.effective_wavelength = 478.5;
+    dc.bandwidth = 147;
+    dc.bad_mask_planes = {"NO_DATA", "BAD", "SAT", "EDGE"};
+    dc.num_threads = 1;
+    auto const want =
+        dcr_stack(std::span<MaskedImageView<float const> const>(views), std::span<ObservingConditions const>(conds),
+                  bbox, SkyJacobian::north_up_east_left(0.2), dc);
+    auto const subs = want.subfilters();
+    for (int a = 0; a < 3; ++a) {
+        CAPTURE(a);
+        auto const got = fits::read_masked_image<float>(out / ("coadd_dcr_" + std::to_string(a) + ".fits"));
+        REQUIRE(got.bbox() == subs[std::size_t(a)].bbox());
+        long mis = 0;
+        for (int y = 0; y < got.height(); ++y)
+            for (int x = 0; x < got.width(); ++x) mis += !same(got.image()(x, y), subs[std::size_t(a)].image()(x, y));
+        CHECK(mis == 0);
+    }
+    auto const j = nlohmann::json::parse(slurp(out / "report.json"));
+    CHECK(j["dcr"]["subfilters"] == 3);
+    CHECK(j["dcr"]["wavelengths_nm"][0][0].get<double>() == doctest::Approx(478.5 - 73.5));
+
+    // Without the band, or without the conditions in the headers: a clear refusal.
+    auto const r2 = run_tool(
+        "-l '" + (dir / "inputs.txt").string() + "' -o '" + (dir / "out2").string() + "' --statistic dcr", dir);
+    CHECK(r2.code == 2);
+    CHECK(r2.err.find("--dcr-wavelength") != std::string::npos);
+    CHECK(!fs::exists(dir / "out2"));
+    auto const r3 = run_tool("-l '" + (dir / "inputs.txt").string() + "' -o '" + (dir / "out3").string() +
+                                 "' --statistic dcr --dcr-wavelength 478.5 --dcr-bandwidth 147 --airmass-keyword AM",
+                             dir);
+    CHECK(r3.code == 3);
+    CHECK(r3.err.find("warp_0.fits: header keyword AM") != std::string::npos);
+    CHECK(!fs::exists(dir / "out3"));
 }
 
 TEST_CASE("skystack-coadd --demo writes the coadd, a side-by-side PNG and a report") {

@@ -185,3 +185,25 @@ TEST_CASE("synthetic outlier_count counts unflagged cosmic rays and trail pixels
         for (int x = bb.min_x(); x <= bb.max_x(); ++x) expect += t.distance(x, y) < 3.0 * t.width ? 1 : 0;
     CHECK(total == expect);
 }
+
+TEST_CASE("synthetic DETECTED footprints cover sources, not empty sky") {
+    auto const c = small_config();
+    auto const ds = synthetic::make_dataset(c);
+    auto const det = MaskPlanes::shared_default()->bit_mask("DETECTED");
+    for (auto const& e : ds.exposures) {
+        long n = 0, on_sky = 0;
+        for (int y = 0; y < e.image.height(); ++y)
+            for (int x = 0; x < e.image.width(); ++x) {
+                if (!(e.image.mask()(x, y) & det)) continue;
+                ++n;
+                Point2I const p{e.image.xy0().x + x, e.image.xy0().y + y};
+                on_sky += ds.truth.sources(p) < 0.1 ? 1 : 0;
+            }
+        CHECK(n > 50);
+        CHECK(on_sky == 0);
+        // The brightest star's centre is detected.
+        auto const s = ds.truth.saturated_stars.front();
+        Point2I const centre{int(std::lround(s.x)), int(std::lround(s.y))};
+        if (e.image.bbox().contains(centre)) CHECK((e.image.mask()(centre) & det) != 0);
+    }
+}

@@ -108,6 +108,7 @@ struct Config {
     double satellite_amplitude = 900.0; ///< trail peak above sky, ADU
     double satellite_width = 1.3;       ///< trail Gaussian sigma, pixels
     int n_bad_columns = 2;              ///< BAD columns per exposure (fixed detector columns, value 0)
+    double detection_sigma = 3.0;       ///< DETECTED where the noiseless sources exceed this many sky sigmas (0: off)
     int threads = 0;                    ///< exposures generated in parallel (0: hardware concurrency)
 
     /// @throws InvalidParameterError naming the first value out of its domain.
@@ -300,6 +301,18 @@ inline void make_exposure(Config const& c, Scene const& sc, int k, Box2I bbox, E
     }
     double const sigma_sky = std::sqrt(t * c.sky / c.gain + c.read_noise * c.read_noise);
     for (auto const& s : sc.sources) render(img, s, e.seeing, t, 0.02 * sigma_sky);
+    // Source footprints, as detection on the exposure would find them (DETECTED, not a bad plane).
+    if (c.detection_sigma > 0) {
+        MaskPixel const det = mask.bit_mask("DETECTED");
+        for (int y = 0; y < bbox.height(); ++y) {
+            auto row = img.row(y);
+            auto mr = mask.row(y);
+            for (int x = 0; x < bbox.width(); ++x)
+                if (row[std::size_t(x)] - t * sc.background(c, bbox.min_x() + x, bbox.min_y() + y) >
+                    c.detection_sigma * sigma_sky)
+                    mr[std::size_t(x)] |= det;
+        }
+    }
     // Satellite trail (unflagged: only rejection can remove it).
     if (k == c.satellite_exposure) {
         Trail tr;

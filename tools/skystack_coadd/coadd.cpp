@@ -6,7 +6,8 @@
 #include "preview.hpp"
 #include "report.hpp"
 
-#include <skystack/stack/stacker.hpp>
+#include <skystack/dcr/dcr_model.hpp>
+#include <skystack/stack/stack.hpp>
 #include <skystack/synthetic.hpp>
 #if SKYSTACK_HAS_CFITSIO
 #include <skystack/io/fits.hpp>
@@ -121,22 +122,32 @@ Extent2I tile_of(int t) { return t > 0 ? Extent2I{t, t} : StackConfig{}.tile_siz
 
 // ------------------------------------------------------------------------------------------------ stacking
 
+/// The library's by-name selection (skystack/stack/stack.hpp) for everything but DCR.
 template <class T>
 StackResult<T> stack_by_name(Statistic s, std::vector<MaskedImageView<T const>> const& in, Box2I bbox,
-                             StackConfig cfg) {
-    switch (s) {
-    case Statistic::mean:
-        return Stacker<Mean>(std::move(cfg))(in, bbox);
-    case Statistic::weighted_mean:
-        return Stacker<WeightedMean>(std::move(cfg))(in, bbox);
-    case Statistic::median:
-        return Stacker<Median>(std::move(cfg))(in, bbox);
-    case Statistic::meanclip:
-        return Stacker<ClippedMean>(std::move(cfg))(in, bbox);
-    case Statistic::dcr:
-        break;
-    }
-    throw ToolError(exit_usage, "--statistic dcr: the DCR coadd is not available in this build of skystack-coadd");
+                             StackConfig const& cfg) {
+    auto const lib = [&] {
+        switch (s) {
+        case Statistic::mean:
+            return skystack::Statistic::mean;
+        case Statistic::weighted_mean:
+            return skystack::Statistic::weighted_mean;
+        case Statistic::median:
+            return skystack::Statistic::median;
+        case Statistic::sum:
+            return skystack::Statistic::sum;
+        case Statistic::min:
+            return skystack::Statistic::min;
+        case Statistic::max:
+            return skystack::Statistic::max;
+        case Statistic::meanclip:
+            break;
+        case Statistic::dcr:
+            break;
+        }
+        return skystack::Statistic::meanclip;
+    }();
+    return skystack::stack<T>(lib, in, bbox, cfg);
 }
 
 /// The loaded stack: inputs in the stack's pixel type plus what the report needs to know about them.
@@ -147,6 +158,7 @@ struct Loaded {
     std::vector<InputReport> reports;
     std::vector<std::optional<double>> zps;
     std::vector<std::optional<double>> weights;
+    std::vector<ObservingConditions> conditions; // DCR only
 };
 
 std::string describe_box(Box2I b) {
@@ -163,8 +175,24 @@ void load_files(Options const& o, std::vector<InputSpec> const& specs, std::vect
     for (std::size_t k = 0; k < specs.size(); ++k) {
         auto const& s = specs[k];
         std::optional<double> hdr_zp;
-        L.owned.push_back(
-            load_input<T>(s, probes[k], s.zp || (zpt && zpt->lookup(s.path)) ? "" : o.zp_keyword, hdr_zp));
+        std::vector<std::optional<double>> dcr_vals;
+        std::vector<std::string> const dcr_keys = o.statistic == Statistic::dcr
+                                                      ? std::vector<std::string>{o.airmass_keyword, o.parangle_keyword}
+                                                      : std::vector<std::string>{};
+        L.owned.push_back(load_input<T>(s, probes[k], s.zp || (zpt && zpt->lookup(s.path)) ? "" : o.zp_keyword, hdr_zp,
+                                        dcr_keys, &dcr_vals));
+        if (o.statistic == Statistic::dcr) {
+            for (std::size_t i = 0; i < dcr_keys.size(); ++i)
+                if (!dcr_vals[i])
+                    throw ToolError(exit_input, s.path + ": header keyword " + dcr_keys[i] +
+                                                    " is missing; DCR needs each input's airmass and parallactic "
+                                                    "angle (see --airmass-keyword, --parangle-keyword)");
+            ObservingConditions c;
+            c.airmass = *dcr_vals[0];
+            c.parallactic_angle_deg = *dcr_vals[1];
+            c.site = {o.site_latitude, o.site_height};
+            L.conditions.push_back(c);
+        }
         std::optional<double> zp = s.zp;
         if (!zp && zpt) zp = zpt->lookup(s.path);
         if (!zp) zp = hdr_zp;
@@ -183,6 +211,56 @@ void load_files(Options const& o, std::vector<InputSpec> const& specs, std::vect
         L.reports.push_back(r);
     }
     for (auto const& m : L.owned) L.views.push_back(m.cview());
+}
+
+/// DCR: the plain coadd plus N sub-filter models (skystack::dcr_stack), with the inputs scaled to zp_ref first.
+StackResult<float> run_dcr(Options const& o, Loaded<float> const& L, Box2I bbox, std::vector<double> const& scales,
+                           Progress& progress, std::vector<MaskedImage<float>>& subfilters, nlohmann::json& out) {
+    if (!std::isfinite(o.dcr_wavelength) || !std::isfinite(o.dcr_bandwidth))
+        throw ToolError(exit_usage, "--statistic dcr needs --dcr-wavelength and --dcr-bandwidth (nm)");
+    DcrConfig dc;
+    dc.num_subfilters = o.dcr_subfilters;
+    dc.effective_wavelength = o.dcr_wavelength;
+    dc.bandwidth = o.dcr_bandwidth;
+    dc.bad_mask_planes = o.bad_mask_planes;
+    dc.num_threads = o.threads;
+    std::vector<MaskedImage<float>> scaled;
+    std::vector<MaskedImageView<float const>> views = L.views;
+    if (!scales.empty()) {
+        scaled.reserve(views.size());
+        for (std::size_t k = 0; k < views.size(); ++k) {
+            scaled.push_back(views[k].clone());
+            auto& m = scaled.back();
+            float const s = float(scales[k]);
+            for (int y = 0; y < m.height(); ++y) {
+                for (auto& v : m.image().row(y)) v *= s;
+                for (auto& v : m.variance().row(y)) v *= s * s;
+            }
+            views[k] = m.cview();
+        }
+    }
+    auto const jac = SkyJacobian::north_up_east_left(o.pixel_scale);
+    auto dr = dcr_stack(std::span<MaskedImageView<float const> const>(views),
+                        std::span<ObservingConditions const>(L.conditions), bbox, jac, dc,
+                        [&](std::size_t done, std::size_t total) { progress(done, total); });
+    subfilters = dr.subfilters();
+    StackResult<float> res;
+    res.coadd = dr.model.coadd().clone();
+    res.weights.assign(views.size(), 1.0);
+    nlohmann::json subs = nlohmann::json::array();
+    for (auto const& r : dr.report.subregions)
+        subs.push_back({{"updates", r.updates},
+                        {"stop", r.stop == DcrStop::converged        ? "converged"
+                                 : r.stop == DcrStop::max_iterations ? "max_iterations"
+                                 : r.stop == DcrStop::diverged       ? "diverged"
+                                                                     : "no_data"},
+                        {"convergence", r.convergence}});
+    out = {{"subfilters", o.dcr_subfilters},
+           {"wavelengths_nm", dc.subfilter_wavelengths()},
+           {"pixel_scale_arcsec", o.pixel_scale},
+           {"buffer_px", dr.report.buffer_size},
+           {"subregions", subs}};
+    return res;
 }
 
 template <class T>
@@ -255,8 +333,17 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
     // Stack.
     auto const ts = std::chrono::steady_clock::now();
     StackResult<T> res;
+    std::vector<MaskedImage<float>> subfilters; // DCR
     try {
-        res = stack_by_name<T>(o.statistic, L.views, bbox, std::move(cfg));
+        if (o.statistic == Statistic::dcr) {
+            if constexpr (!std::is_same_v<T, float>) {
+                throw ToolError(exit_input, "--statistic dcr needs float32 inputs");
+            } else {
+                res = run_dcr(o, L, bbox, scales, progress, subfilters, rep.extra["dcr"]);
+            }
+        } else {
+            res = stack_by_name<T>(o.statistic, L.views, bbox, cfg);
+        }
     } catch (ToolError const&) {
         throw;
     } catch (InvalidParameterError const& e) {
@@ -293,7 +380,7 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         coadd_view = coadd_f.cview();
     }
     rep.output = output_stats(coadd_view);
-    if (demo) rep.extra = demo_truth_checks(*demo, coadd_view);
+    if (demo) rep.extra["demo"] = demo_truth_checks(*demo, coadd_view);
 
     // Write everything into the staging directory.
     auto const tw = std::chrono::steady_clock::now();
@@ -315,7 +402,12 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         try {
             fits::write(stage.staged("coadd.fits"), res.coadd, w);
             rep.files["coadd"] = stage.final_path("coadd.fits");
-            if (o.nimage) {
+            for (std::size_t a = 0; a < subfilters.size(); ++a) {
+                std::string const f = "coadd_dcr_" + std::to_string(a) + ".fits";
+                fits::write(stage.staged(f), subfilters[a], w);
+                rep.files["dcr_subfilter_" + std::to_string(a)] = stage.final_path(f);
+            }
+            if (o.nimage && !res.nimage.empty()) {
                 fits::write(stage.staged("coadd_nimage.fits"), res.nimage, w);
                 rep.files["nimage"] = stage.final_path("coadd_nimage.fits");
             }
@@ -375,9 +467,9 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
 
     if (!o.quiet) {
         std::cout << to_text(rep);
-        if (demo && rep.extra.contains("satellite_trail")) {
-            auto const& t = rep.extra["satellite_trail"];
-            auto const& c = rep.extra["unflagged_cosmic_rays"];
+        if (demo && rep.extra["demo"].contains("satellite_trail")) {
+            auto const& t = rep.extra["demo"]["satellite_trail"];
+            auto const& c = rep.extra["demo"]["unflagged_cosmic_rays"];
             std::cout << "artifacts: satellite trail peaks at " << std::fixed << std::setprecision(0)
                       << t["max_sigma_in_input"].get<double>() << " sigma in input " << t["exposure"].get<int>()
                       << ", at most " << std::setprecision(1) << t["max_sigma_in_coadd"].get<double>()
@@ -401,8 +493,6 @@ int run(Options const& o) {
         write_demo_inputs(ds, o.write_demo_inputs, o.quiet);
         if (!o.demo || !o.inputs.empty() || !o.list_file.empty()) return exit_ok;
     }
-    if (o.statistic == Statistic::dcr)
-        throw ToolError(exit_usage, "--statistic dcr: the DCR coadd is not available in this build of skystack-coadd");
 
     if (o.demo) {
         OutputStage stage(o.output);
@@ -412,11 +502,19 @@ int run(Options const& o) {
         auto const ds = synthetic::make_dataset(demo_config(o));
         Loaded<float> L;
         Options od = o;
-        if (!o.bad_planes_given) od.bad_mask_planes.push_back("CR"); // flagged cosmic rays are bad in the demo
+        if (!o.bad_planes_given) od.bad_mask_planes.push_back("CR");      // flagged cosmic rays are bad in the demo
+        if (!std::isfinite(od.dcr_wavelength)) od.dcr_wavelength = 478.5; // LSST g
+        if (!std::isfinite(od.dcr_bandwidth)) od.dcr_bandwidth = 147.0;
         for (std::size_t k = 0; k < ds.exposures.size(); ++k) {
             L.views.push_back(ds.exposures[k].image.cview());
             L.zps.push_back(ds.exposures[k].zero_point);
             L.weights.push_back(std::nullopt);
+            ObservingConditions c; // the demo has no chromatic sources; plausible conditions let DCR run
+            double const f = ds.exposures.size() > 1 ? double(k) / double(ds.exposures.size() - 1) : 0.0;
+            c.airmass = 1.05 + 0.6 * f;
+            c.parallactic_angle_deg = -60.0 + 120.0 * f;
+            c.site = {o.site_latitude, o.site_height};
+            L.conditions.push_back(c);
             InputReport r;
             r.path = "synthetic:" + std::to_string(k);
             r.pixel_type = bitpix_name(-32);

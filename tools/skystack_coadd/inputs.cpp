@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -239,8 +241,8 @@ Probe probe_input(InputSpec const& s) {
 }
 
 template <class T>
-MaskedImage<T> load_input(InputSpec const& s, Probe const& p, std::string const& zp_keyword,
-                          std::optional<double>& zp) {
+MaskedImage<T> load_input(InputSpec const& s, Probe const& p, std::string const& zp_keyword, std::optional<double>& zp,
+                          std::vector<std::string> const& extra_keys, std::vector<std::optional<double>>* extra) {
     try {
         fits::Header hdr;
         MaskedImage<T> mi;
@@ -299,6 +301,11 @@ MaskedImage<T> load_input(InputSpec const& s, Probe const& p, std::string const&
                 throw ToolError(exit_input, s.path + ": header keyword " + zp_keyword + " (--zp-keyword) is missing");
             zp = hdr.get<double>(zp_keyword);
         }
+        if (extra) {
+            extra->clear();
+            for (auto const& k : extra_keys)
+                extra->push_back(hdr.contains(k) ? std::optional<double>(hdr.get<double>(k)) : std::nullopt);
+        }
         return mi;
     } catch (ToolError const&) {
         throw;
@@ -316,15 +323,18 @@ Probe probe_input(InputSpec const& s) {
                                          "only --demo works (rebuild with libcfitsio-dev installed)");
 }
 template <class T>
-MaskedImage<T> load_input(InputSpec const& s, Probe const&, std::string const&, std::optional<double>&) {
+MaskedImage<T> load_input(InputSpec const& s, Probe const&, std::string const&, std::optional<double>&,
+                          std::vector<std::string> const&, std::vector<std::optional<double>>*) {
     throw ToolError(exit_usage, s.path + ": built without cfitsio");
 }
 
 #endif
 
 template MaskedImage<float> load_input<float>(InputSpec const&, Probe const&, std::string const&,
-                                              std::optional<double>&);
+                                              std::optional<double>&, std::vector<std::string> const&,
+                                              std::vector<std::optional<double>>*);
 template MaskedImage<double> load_input<double>(InputSpec const&, Probe const&, std::string const&,
-                                                std::optional<double>&);
+                                                std::optional<double>&, std::vector<std::string> const&,
+                                                std::vector<std::optional<double>>*);
 
 } // namespace skystack::tool

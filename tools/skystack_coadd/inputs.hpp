@@ -49,9 +49,12 @@ std::string bitpix_name(int bitpix);
 /// Read an input as a masked image in the stack's pixel type T (float or double). Plain images: the variance
 /// comes from the variance file, else 1 / weight map, else the image's robust scatter (one value); NaN pixels
 /// and zero weights are flagged NO_DATA. `zp_keyword` non-empty: its value in the header goes to `zp`.
+/// `extra` (when not null) receives the numeric values of the header keywords `extra_keys` (nullopt if absent).
 /// @throws ToolError(exit_input) naming the file.
 template <class T>
-MaskedImage<T> load_input(InputSpec const& s, Probe const& p, std::string const& zp_keyword, std::optional<double>& zp);
+MaskedImage<T> load_input(InputSpec const& s, Probe const& p, std::string const& zp_keyword, std::optional<double>& zp,
+                          std::vector<std::string> const& extra_keys = {},
+                          std::vector<std::optional<double>>* extra = nullptr);
 
 /// Whether this build can read and write FITS.
 bool fits_available() noexcept;

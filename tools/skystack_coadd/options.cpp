@@ -20,6 +20,12 @@ std::string to_string(Statistic s) {
         return "median";
     case Statistic::meanclip:
         return "meanclip";
+    case Statistic::sum:
+        return "sum";
+    case Statistic::min:
+        return "min";
+    case Statistic::max:
+        return "max";
     case Statistic::dcr:
         return "dcr";
     }
@@ -95,8 +101,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
     std::string statistic = "meanclip";
     app.add_option("-s,--statistic", statistic,
                    "mean (unweighted), weighted-mean (per-input weights), median, meanclip (sigma-clipped weighted "
-                   "mean, afw MEANCLIP; alias clipped-mean), dcr (DCR sub-filter coadds)")
-        ->check(CLI::IsMember({"mean", "weighted-mean", "wmean", "median", "meanclip", "clipped-mean", "dcr"},
+                   "mean, afw MEANCLIP; alias clipped-mean), sum, min, max, dcr (DCR sub-filter coadds)")
+        ->check(CLI::IsMember({"mean", "weighted-mean", "weighted_mean", "wmean", "median", "meanclip", "clipped-mean",
+                               "clipped_mean", "sum", "min", "max", "dcr"},
                               CLI::ignore_case));
     app.add_option("--nsigma", o.nsigma, "Clipping threshold in sigma (meanclip)")
         ->default_val(3.0)
@@ -122,7 +129,16 @@ std::optional<Options> parse_options(int argc, char** argv) {
     app.add_option("--tile", o.tile, "Square tile size in pixels for stacking (0: the library's 512 x 16 strips)")
         ->check(CLI::NonNegativeNumber);
     app.add_option("-j,--threads", o.threads, "Worker threads (0: all cores)")->check(CLI::NonNegativeNumber);
-    app.add_option("--dcr-subfilters", o.dcr_subfilters, "DCR: number of sub-filters")->check(CLI::Range(1, 16));
+    app.add_option("--dcr-subfilters", o.dcr_subfilters, "DCR: number of sub-filters")->check(CLI::Range(2, 16));
+    app.add_option("--dcr-wavelength", o.dcr_wavelength, "DCR: effective wavelength of the band, nm (required)");
+    app.add_option("--dcr-bandwidth", o.dcr_bandwidth, "DCR: full width of the band, nm (required)");
+    app.add_option("--site-latitude", o.site_latitude, "DCR: observatory latitude, degrees (default: Rubin)");
+    app.add_option("--site-height", o.site_height, "DCR: observatory height, m (default: Rubin)");
+    app.add_option("--pixel-scale", o.pixel_scale, "DCR: coadd pixel scale, arcsec (grid north up, east left)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--airmass-keyword", o.airmass_keyword, "DCR: header keyword with each input's airmass");
+    app.add_option("--parangle-keyword", o.parangle_keyword,
+                   "DCR: header keyword with each input's parallactic angle, degrees");
 
     app.add_option("-o,--output", o.output, "Output directory (created if needed)")->default_str("out/coadd");
     app.add_option("--compress", o.compress,

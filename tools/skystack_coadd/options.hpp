@@ -4,6 +4,7 @@
 #include <skystack/geom/box.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -30,7 +31,7 @@ public:
     [[nodiscard]] int code() const noexcept { return m_code; }
 };
 
-enum class Statistic { mean, weighted_mean, median, meanclip, dcr };
+enum class Statistic { mean, weighted_mean, median, meanclip, sum, min, max, dcr };
 enum class Stretch { asinh, zscale, linear };
 enum class Weighting { inverse_variance, uniform };
 
@@ -54,6 +55,13 @@ struct Options {
     int tile = 0;             ///< tile size in pixels (0: the stacker's default)
     int threads = 0;          ///< 0: all cores
     int dcr_subfilters = 3;   ///< DCR: number of sub-filters
+    double dcr_wavelength = std::numeric_limits<double>::quiet_NaN(); ///< DCR: effective wavelength, nm
+    double dcr_bandwidth = std::numeric_limits<double>::quiet_NaN();  ///< DCR: band width, nm
+    double site_latitude = -30.2446;                                  ///< DCR: observatory latitude, deg (Rubin)
+    double site_height = 2663.0;                                      ///< DCR: observatory height, m (Rubin)
+    double pixel_scale = 0.2;                  ///< DCR: coadd pixel scale, arcsec (north up, east left)
+    std::string airmass_keyword = "AIRMASS";   ///< DCR: per-input airmass
+    std::string parangle_keyword = "PARANGLE"; ///< DCR: per-input parallactic angle, deg
     // outputs
     std::string output = "out/coadd"; ///< output directory
     bool output_given = false;

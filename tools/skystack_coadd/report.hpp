@@ -57,7 +57,7 @@ struct Report {
     OutputStats output;
     Timing timing;
     std::map<std::string, std::string> files;        ///< role -> path written
-    nlohmann::json extra = nlohmann::json::object(); ///< demo truth checks etc.
+    nlohmann::json extra = nlohmann::json::object(); ///< top-level sections: "demo" truth checks, "dcr" fit
 };
 
 /// Statistics of the coadd (iterative 3-sigma clip, 3 iterations, for the clipped numbers).
