@@ -118,8 +118,8 @@ std::string raw_key(fs::path const& p, int hdu, char const* key) {
 
 } // namespace
 
-TEST_CASE_TEMPLATE("image round trip keeps pixels, xy0 and BITPIX", T, std::uint8_t, std::int16_t, std::uint16_t,
-                   std::int32_t, std::uint32_t, std::int64_t, std::uint64_t, float, double) {
+TEST_CASE_TEMPLATE("image round trip keeps pixels, xy0 and BITPIX", T, std::uint8_t, std::int8_t, std::int16_t,
+                   std::uint16_t, std::int32_t, std::uint32_t, std::int64_t, std::uint64_t, float, double) {
     TmpDir tmp;
     auto const path = tmp / "img.fits";
     Box2I const box = Box2I::from_min_size({-7, 1234}, {13, 9}); // odd width: padded rows

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -42,6 +43,10 @@
 extern "C" int uncompress2mem_from_mem(char* inmemptr, std::size_t inmemsize, char** buffptr, std::size_t* buffsize,
                                        void* (*mem_realloc)(void* p, std::size_t newsize), std::size_t* filesize,
                                        int* status);
+
+// cfitsio's raw byte I/O at the current position (exported, declared in fitsio2.h): the fast path for plain images.
+extern "C" int ffpbyt(fitsfile* fptr, long long nbytes, void* buffer, int* status);
+extern "C" int ffgbyt(fitsfile* fptr, long long nbytes, void* buffer, int* status);
 
 namespace skystack::fits {
 
@@ -362,6 +367,122 @@ inline Box2I local_region(ImageInfo const& info, Box2I want, std::string const& 
     return want.shifted_by(-info.bbox.min().as_extent());
 }
 
+/// FITS stores pixels big-endian; unsigned types (and int8) are offset by BZERO, i.e. their sign bit flipped.
+template <class T>
+struct raw_codec {
+    using U = std::conditional_t<sizeof(T) == 1, std::uint8_t,
+                                 std::conditional_t<sizeof(T) == 2, std::uint16_t,
+                                                    std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>>;
+    static constexpr U sign = U(U(1) << (8 * sizeof(T) - 1));
+    static U swap(U v) noexcept {
+        if constexpr (std::endian::native == std::endian::big || sizeof(T) == 1)
+            return v;
+        else if constexpr (sizeof(T) == 2)
+            return __builtin_bswap16(v);
+        else if constexpr (sizeof(T) == 4)
+            return __builtin_bswap32(v);
+        else
+            return __builtin_bswap64(v);
+    }
+    /// In-memory values -> file bytes.
+    static void encode(T const* in, U* out, std::size_t n, bool flip) noexcept {
+        U const x = flip ? sign : U(0);
+        for (std::size_t i = 0; i < n; ++i) out[i] = swap(U(std::bit_cast<U>(in[i]) ^ x));
+    }
+    /// File bytes -> values, in place.
+    static void decode(T* p, std::size_t n, bool flip) noexcept {
+        U const x = flip ? sign : U(0);
+        for (std::size_t i = 0; i < n; ++i) p[i] = std::bit_cast<T>(U(swap(std::bit_cast<U>(p[i])) ^ x));
+    }
+};
+
+/// BITPIX and BZERO that store cfitsio datatype `dt` without conversion, and whether the sign bit is flipped.
+struct RawLayout {
+    int bitpix;
+    double bzero;
+    bool flip;
+};
+inline std::optional<RawLayout> raw_layout(int dt) noexcept {
+    switch (dt) {
+    case TBYTE:
+        return RawLayout{8, 0.0, false};
+    case TSBYTE:
+        return RawLayout{8, -128.0, true};
+    case TSHORT:
+        return RawLayout{16, 0.0, false};
+    case TUSHORT:
+        return RawLayout{16, 32768.0, true};
+    case TINT:
+        return RawLayout{32, 0.0, false};
+    case TUINT:
+        return RawLayout{32, 2147483648.0, true};
+    case TLONGLONG:
+        return RawLayout{64, 0.0, false};
+    case TULONGLONG:
+        return RawLayout{64, 9223372036854775808.0, true};
+    case TFLOAT:
+        return RawLayout{-32, 0.0, false};
+    case TDOUBLE:
+        return RawLayout{-64, 0.0, false};
+    default:
+        return std::nullopt;
+    }
+}
+
+/// Write the pixels of an uncompressed image HDU whose header is complete, bypassing cfitsio's per-value
+/// conversion (it converts through a 28 kB buffer): big-endian encoding into 4 MiB chunks, written raw.
+template <class T>
+void write_raw(FitsHandle const& h, ImageView<T const> img, bool flip) {
+    using C = raw_codec<T>;
+    fitsfile* f = h.get();
+    int status = 0;
+    long long hs = 0, ds = 0, de = 0;
+    if (ffrdef(f, &status) || fits_get_hduaddrll(f, &hs, &ds, &de, &status) ||
+        ffmbyt(f, ds, 1 /* IGNORE_EOF */, &status))
+        h.fail("cannot position at the image data", status);
+    std::size_t const cap = (std::size_t(1) << 22) / sizeof(T);
+    std::vector<typename C::U> buf(std::min(cap, std::size_t(img.width()) * std::size_t(img.height())));
+    std::size_t n = 0;
+    auto flush = [&] {
+        if (n && ffpbyt(f, (long long)(n * sizeof(T)), buf.data(), &status)) h.fail("cannot write pixels", status);
+        n = 0;
+    };
+    for (int y = 0; y < img.height(); ++y) {
+        auto const r = img.row(y);
+        for (std::size_t i = 0; i < r.size();) {
+            std::size_t const m = std::min(r.size() - i, buf.size() - n);
+            C::encode(r.data() + i, buf.data() + n, m, flip);
+            n += m;
+            i += m;
+            if (n == buf.size()) flush();
+        }
+    }
+    flush();
+}
+
+/// Read `region` of an uncompressed HDU stored exactly as T (see raw_layout) straight into `out`.
+template <class T>
+void read_raw(FitsHandle const& h, ImageInfo const& info, Box2I region, ImageView<T> out, bool flip) {
+    fitsfile* f = h.get();
+    int status = 0;
+    long long hs = 0, ds = 0, de = 0;
+    if (fits_get_hduaddrll(f, &hs, &ds, &de, &status)) h.fail("cannot locate the image data", status);
+    long long const w = info.bbox.width();
+    auto read_at = [&](long long pixel, std::size_t count, T* dst) {
+        if (ffmbyt(f, ds + pixel * (long long)sizeof(T), 0 /* REPORT_EOF */, &status) ||
+            ffgbyt(f, (long long)(count * sizeof(T)), dst, &status))
+            h.fail("cannot read pixels", status);
+        raw_codec<T>::decode(dst, count, flip);
+    };
+    if (out.is_contiguous() && region.width() == w) {
+        read_at((long long)region.min_y() * w, std::size_t(region.area()), out.data());
+    } else {
+        for (int y = 0; y < region.height(); ++y)
+            read_at((long long)(region.min_y() + y) * w + region.min_x(), std::size_t(region.width()),
+                    out.row(y).data());
+    }
+}
+
 /// Read `region` (0-based file pixels) of the current HDU into `out` (same size) as cfitsio datatype `dt`.
 template <class T>
 void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, ImageView<T> out, int dt) {
@@ -377,6 +498,18 @@ void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, Image
         if (fits_read_subset(f, dt, fp, lp, inc, nulp, dst, &anynul, &status)) h.fail("cannot read pixels", status);
     };
     if (info.compressed) validate_compressed_hdu(h);
+    if (!info.compressed) {
+        if (auto const raw = raw_layout(dt); raw && sizeof(T) * 8 == std::size_t(std::abs(raw->bitpix))) {
+            int bitpix = 0;
+            double bzero = 0.0, bscale = 1.0;
+            if (fits_get_img_type(f, &bitpix, &status)) h.fail("cannot read BITPIX", status);
+            if (fits_read_key(f, TDOUBLE, "BZERO", &bzero, nullptr, &status)) status = 0, bzero = 0.0;
+            if (fits_read_key(f, TDOUBLE, "BSCALE", &bscale, nullptr, &status)) status = 0, bscale = 1.0;
+            fits_clear_errmsg();
+            if (bitpix == raw->bitpix && bzero == raw->bzero && bscale == 1.0)
+                return read_raw<T>(h, info, region, out, raw->flip);
+        }
+    }
     if constexpr (std::is_integral_v<T> && sizeof(T) == 8) {
         if (info.compressed) { // cfitsio cannot decompress into 64-bit integers; compressed data fits a double
             std::vector<double> tmp(std::size_t(region.area()));
@@ -545,6 +678,10 @@ void write_plane(FitsHandle const& h, ImageView<T const> img, WriteOptions const
             }
             return;
         }
+    }
+    if (o.compression == Compression::none) {
+        if (auto const raw = raw_layout(datatype); raw && sizeof(T) * 8 == std::size_t(std::abs(raw->bitpix)))
+            return write_raw<T>(h, img, raw->flip);
     }
     if (img.is_contiguous()) {
         if (fits_write_img(f, datatype, 1, (long long)img.width() * img.height(), const_cast<T*>(img.data()), &status))
