@@ -498,3 +498,27 @@ TEST_CASE("large weighted images: SIMD weighted sums agree with a plain double l
     CHECK(i.value(Stat::Variance) == doctest::Approx(var_of(true)).epsilon(1e-5));
     CHECK(i.error(Stat::Mean) == doctest::Approx(std::sqrt(iwv / (iw * iw))).epsilon(1e-6));
 }
+
+TEST_CASE("large plain float image with NaN and inf: optimistic chunks fall back pixel by pixel") {
+    Image<float> img(300, 200);
+    std::uint64_t seed = 5;
+    std::vector<double> acc;
+    for (int y = 0; y < 200; ++y)
+        for (int x = 0; x < 300; ++x) {
+            float v = float(200.0 + double(lcg(seed) % 1000) / 50.0);
+            auto const r = lcg(seed) % 2000;
+            if (r == 0) v = std::numeric_limits<float>::quiet_NaN();
+            if (r == 1) v = std::numeric_limits<float>::infinity();
+            if (r == 2) v = -std::numeric_limits<float>::infinity();
+            img(x, y) = v;
+            if (std::isfinite(v)) acc.push_back(double(v));
+        }
+    Reference const r = reference(acc);
+    auto s = statistics(img, Stat::NPoint | Stat::Mean | Stat::Variance | Stat::Min | Stat::Max | Stat::NMasked);
+    CHECK(s.value(Stat::NPoint) == r.n);
+    CHECK(s.value(Stat::NMasked) == 60000 - r.n);
+    CHECK(s.value(Stat::Mean) == doctest::Approx(r.mean).epsilon(1e-9));
+    CHECK(s.value(Stat::Variance) == doctest::Approx(r.var).epsilon(1e-6));
+    CHECK(s.value(Stat::Min) == r.min);
+    CHECK(s.value(Stat::Max) == r.max);
+}

@@ -150,6 +150,35 @@ void moments_scalar(T const* x, MaskPixel const* m, VariancePixel const* var, W 
     }
 }
 
+/// Per-lane double sums, filled from float (or double) lanes at every flush, reduced once per call.
+template <class T, class A>
+struct LaneSums {
+    static constexpr std::size_t L = xsimd::batch<T, A>::size;
+    alignas(64) double n[L] = {}, sw[L] = {}, sw2[L] = {}, s1[L] = {}, s2[L] = {}, sv[L] = {};
+    std::size_t nclean = 0;
+
+    static void add(double* dst, xsimd::batch<T, A> const& b) noexcept {
+        alignas(64) T t[L];
+        b.store_aligned(t);
+        for (std::size_t k = 0; k < L; ++k) dst[k] += static_cast<double>(t[k]);
+    }
+    static double total(double const* v) noexcept {
+        double s = 0;
+        for (std::size_t k = 0; k < L; ++k) s += v[k];
+        return s;
+    }
+    void into(Moments& acc, bool weighted, bool variance_error) const noexcept {
+        acc.n += total(n) + static_cast<double>(nclean);
+        acc.sumx += total(s1);
+        acc.sumx2 += total(s2);
+        if (weighted) {
+            acc.sumw += total(sw);
+            acc.sumw2 += total(sw2);
+        }
+        if (variance_error) acc.sumvw2 += total(sv);
+    }
+};
+
 /// Per-lane partial sums in T, flushed to double every few hundred pixels so float lanes stay precise.
 template <MomentsOptions O, class T, class A>
 struct MomentLanes {
@@ -241,15 +270,24 @@ struct MomentLanes {
         if constexpr (O.ormask) orm = orm | (mb & keep_u);
     }
 
-    void flush(Moments& acc) noexcept {
-        acc.n += double(lanes_sum(n)) + double(nclean);
-        acc.sumx += double(lanes_sum(s1));
-        acc.sumx2 += double(lanes_sum(s2));
+    /// Move the float partial sums into per-lane double sums (independent adds the compiler vectorises; a
+    /// horizontal sum per flush would be a chain of dependent adds) and restart them.
+    void flush(LaneSums<T, A>& d) noexcept {
+        d.add(d.n, n);
+        d.add(d.s1, s1);
+        d.add(d.s2, s2);
         if constexpr (O.weighting != Weighting::none) {
-            acc.sumw += double(lanes_sum(sw));
-            acc.sumw2 += double(lanes_sum(sw2));
+            d.add(d.sw, sw);
+            d.add(d.sw2, sw2);
         }
-        if constexpr (O.variance_error) acc.sumvw2 += double(lanes_sum(sv));
+        if constexpr (O.variance_error) d.add(d.sv, sv);
+        d.nclean += nclean;
+        nclean = 0;
+        n = s1 = s2 = sw = sw2 = sv = B(T(0));
+    }
+
+    /// Min, max and OR of masks (kept in the lanes across flushes) into acc.
+    void finish(Moments& acc) const noexcept {
         if constexpr (O.minmax) {
             acc.min = std::min(acc.min, double(lanes_min(mn)));
             acc.max = std::max(acc.max, double(lanes_max(mx)));
@@ -259,7 +297,6 @@ struct MomentLanes {
             orm.store_aligned(t);
             for (auto v : t) acc.ormask |= MaskPixel(v);
         }
-        *this = MomentLanes{};
     }
 };
 
@@ -277,10 +314,11 @@ void accumulate_moments(T const* x, MaskPixel const* m, VariancePixel const* var
         using Lanes = detail::MomentLanes<O, T, A>;
         using U = typename Lanes::U;
         constexpr std::size_t L = B::size;
-        constexpr std::size_t chunk = 2 * L * 32; // pixels per flush: 32 per lane and accumulator
+        constexpr std::size_t chunk = 2 * L * 32; // pixels per flush: 32 per lane and accumulator, for precision
         B const shift(p.shift), lo(p.lo), hi(p.hi);
         U const bad(static_cast<typename U::value_type>(p.bad));
         Lanes a, b;
+        detail::LaneSums<T, A> sums;
         auto load_m = [&](std::size_t k) {
             if constexpr (O.masked)
                 return U::load_unaligned(reinterpret_cast<typename U::value_type const*>(m + k));
@@ -299,15 +337,59 @@ void accumulate_moments(T const* x, MaskPixel const* m, VariancePixel const* var
             else
                 return B(T(0));
         };
+        auto careful = [&](std::size_t begin, std::size_t end) {
+            for (std::size_t k = begin; k < end; k += 2 * L) {
+                a.add(B::load_unaligned(x + k), load_m(k), load_v(k), load_w(k), shift, lo, hi, bad);
+                b.add(B::load_unaligned(x + k + L), load_m(k + L), load_v(k + L), load_w(k + L), shift, lo, hi, bad);
+            }
+            a.flush(sums);
+            b.flush(sums);
+        };
+        // A plain NaN-safe sum needs no per-pixel test: sum a chunk optimistically; any NaN or inf makes the
+        // chunk's sum of squares non-finite, and only then is the chunk summed again pixel by pixel.
+        constexpr bool optimistic =
+            O.nan_safe && !O.masked && !O.clip && O.weighting == Weighting::none && !O.variance_error && !O.ormask;
         while (i + 2 * L <= n) {
             std::size_t const stop = std::min(n - (n - i) % (2 * L), i + chunk);
-            for (; i < stop; i += 2 * L) {
-                a.add(B::load_unaligned(x + i), load_m(i), load_v(i), load_w(i), shift, lo, hi, bad);
-                b.add(B::load_unaligned(x + i + L), load_m(i + L), load_v(i + L), load_w(i + L), shift, lo, hi, bad);
+            if constexpr (optimistic) {
+                B s1a(T(0)), s1b(T(0)), s2a(T(0)), s2b(T(0));
+                B mna(std::numeric_limits<T>::infinity()), mxa(-std::numeric_limits<T>::infinity());
+                B mnb = mna, mxb = mxa;
+                for (std::size_t k = i; k < stop; k += 2 * L) {
+                    B const x0 = B::load_unaligned(x + k), x1 = B::load_unaligned(x + k + L);
+                    B const d0 = x0 - shift, d1 = x1 - shift;
+                    s1a += d0;
+                    s1b += d1;
+                    s2a = xsimd::fma(d0, d0, s2a);
+                    s2b = xsimd::fma(d1, d1, s2b);
+                    if constexpr (O.minmax) {
+                        mna = xsimd::select(x0 < mna, x0, mna);
+                        mxa = xsimd::select(x0 > mxa, x0, mxa);
+                        mnb = xsimd::select(x1 < mnb, x1, mnb);
+                        mxb = xsimd::select(x1 > mxb, x1, mxb);
+                    }
+                }
+                if (xsimd::all(xsimd::isfinite(s2a + s2b))) {
+                    sums.add(sums.s1, s1a + s1b);
+                    sums.add(sums.s2, s2a + s2b);
+                    sums.nclean += stop - i;
+                    if constexpr (O.minmax) {
+                        a.mn = xsimd::select(mna < a.mn, mna, a.mn);
+                        a.mx = xsimd::select(mxa > a.mx, mxa, a.mx);
+                        b.mn = xsimd::select(mnb < b.mn, mnb, b.mn);
+                        b.mx = xsimd::select(mxb > b.mx, mxb, b.mx);
+                    }
+                } else {
+                    careful(i, stop);
+                }
+            } else {
+                careful(i, stop);
             }
-            a.flush(acc);
-            b.flush(acc);
+            i = stop;
         }
+        sums.into(acc, O.weighting != Weighting::none, O.variance_error);
+        a.finish(acc);
+        b.finish(acc);
     }
     detail::moments_scalar<O>(x, m, var, w, i, n, p, acc);
 }
