@@ -496,3 +496,10 @@ TEST_CASE("double pixels") {
     CHECK(md.coadd.image()(1, 0) == doctest::Approx(4.0));
     CHECK(md.coadd.image()(0, 0) == doctest::Approx(2.0));
 }
+
+TEST_CASE_TEMPLATE("bit-identical across tilings for rows wider than the sample engine's 512-pixel chunks", C, Median,
+                   ClippedMean, Mean) {
+    Box2I const box = Box2I::from_min_size({5, 0}, {1100, 4});
+    auto const in = random_stack(5, box, 11);
+    check_invariance<C>(in, box);
+}

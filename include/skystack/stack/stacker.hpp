@@ -97,7 +97,7 @@ struct ThreadScratch {
     AlignedBuffer<T> vals, vars, rvalue, rvar, rnclip;
     std::vector<batch_t<T>> colv, colw, colvar, scratch;
     std::vector<T> sv, sw, svar;
-    std::vector<MaskedImageView<T const>> parts;
+    std::vector<MaskedImageView<T const>> parts, chunk_parts;
     std::vector<MaskedImage<T>> owned;
 };
 
@@ -444,10 +444,11 @@ private:
             s.rvar = AlignedBuffer<T>(stride);
             s.rnclip = AlignedBuffer<T>(stride);
         }
-        auto out_row = [&](int y, std::size_t o, T const* nclip) {
-            finish_row<T>(s.tb, o, plan, s.rvalue.data(), s.rvar.data(), nclip, tw, out.image().row(y).data(),
-                          out.mask().row(y).data(), out.variance().row(y).data(),
-                          nim.empty() ? nullptr : nim.row(y).data());
+        // finish `w` pixels of tile row y from column x0 (bookkeeping at buffer offset o)
+        auto out_row = [&](int y, std::size_t o, T const* nclip, std::size_t x0, std::size_t w) {
+            finish_row<T>(s.tb, o, plan, s.rvalue.data(), s.rvar.data(), nclip, w, out.image().row(y).data() + x0,
+                          out.mask().row(y).data() + x0, out.variance().row(y).data() + x0,
+                          nim.empty() ? nullptr : nim.row(y).data() + x0);
         };
         constexpr bool accumulating = kind != Accumulate::none && !rejects;
         if (accumulating && !(kind == Accumulate::weighted_sum && error == ErrorModel::mean && plan.scatter)) {
@@ -458,17 +459,16 @@ private:
                 for (int y = 0; y < tile.height(); ++y) {
                     std::size_t const o = std::size_t(y) * stride;
                     accumulated_row<T, kind, error>(s.tb, o, tw, s.rvalue.data(), s.rvar.data());
-                    out_row(y, o, nullptr);
+                    out_row(y, o, nullptr, 0, tw);
                 }
             }
             return;
         }
-        sample_tile(tile, s, plan, stride, out_row);
+        sample_tile(tile, s, plan, out_row);
     }
 
     template <class T, class OutRow>
-    void sample_tile(Box2I tile, detail::ThreadScratch<T>& s, detail::StackPlan<T> const& plan, std::size_t stride,
-                     OutRow& out_row) const {
+    void sample_tile(Box2I tile, detail::ThreadScratch<T>& s, detail::StackPlan<T> const& plan, OutRow& out_row) const {
         using namespace detail;
         using B = batch_t<T>;
         constexpr std::size_t L = lanes_v<T>;
@@ -479,7 +479,9 @@ private:
         constexpr bool need_var =
             !use_batch || error != ErrorModel::median || (rejects && !std::is_same_v<Reject, SigmaClip>);
         std::size_t const n = s.parts.size();
-        auto const tw = std::size_t(tile.width());
+        // rows are gathered in chunks of `chunk` pixels, so that the gathered samples stay in L2
+        constexpr std::size_t chunk = 4096;
+        std::size_t const stride = chunk + L;
         if (s.vals.size() < n * stride) {
             s.vals = AlignedBuffer<T>(n * stride);
             s.vars = AlignedBuffer<T>(n * stride);
@@ -490,57 +492,66 @@ private:
         s.colvar.resize(n);
         s.scratch.resize(n);
         T const inf = std::numeric_limits<T>::infinity();
-        for (int ty = 0; ty < tile.height(); ++ty) {
-            s.tb.reset(Accumulate::none);
-            gather_tile_row<T, need_var>(s.tb, std::span<MaskedImageView<T const> const>(s.parts), tile, ty, plan,
-                                         s.vals.data(), s.vars.data(), stride);
-            for (std::size_t x = 0; x < tw; x += L) {
-                B const n0 = B::load_aligned(s.tb.cnt.data() + x);
-                if constexpr (use_batch) {
-                    for (std::size_t k = 0; k < n; ++k) {
-                        s.colv[k] = B::load_aligned(s.vals.data() + k * stride + x);
-                        s.colw[k] = xsimd::select(s.colv[k] < B(inf), B(plan.weight[k]), B(T(0)));
-                        if constexpr (need_var) s.colvar[k] = B::load_aligned(s.vars.data() + k * stride + x);
-                    }
-                    std::span<B> v(s.colv), w(s.colw);
-                    std::span<B const> var(s.colvar);
-                    if constexpr (fused_clip) {
-                        auto const r = m_reject.batch_mean(std::span<B const>(v), std::span<B const>(w), var, n0,
-                                                           std::span<B>(s.scratch), plan.clip);
-                        r.mean.store_aligned(s.rvalue.data() + x);
-                        (plan.scatter ? r.var_scatter : r.var_inputs).store_aligned(s.rvar.data() + x);
-                        (n0 - r.kept).store_aligned(s.rnclip.data() + x);
-                        continue;
-                    }
-                    B n1 = n0;
-                    if constexpr (rejects) n1 = m_reject.batch(v, w, var, n0, std::span<B>(s.scratch), plan.clip);
-                    B vv;
-                    if constexpr (error == ErrorModel::mean) {
-                        if (plan.scatter) {
-                            auto const sc = weighted_scatter<B>(v, w);
-                            vv = sc.s2 * sc.sw2 / (sc.sw * sc.sw);
-                        } else {
-                            vv = input_variance<B>(w, var);
-                        }
-                    } else if constexpr (error == ErrorModel::median) {
-                        vv = B(T(std::numbers::pi / 2)) * weighted_scatter<B>(v, w).s2 / n1;
-                    } else if constexpr (error == ErrorModel::sum) {
-                        B sw(0);
-                        for (auto const& wi : w) sw += wi;
-                        vv = input_variance<B>(w, var) * sw * sw;
-                    } else {
-                        vv = B(std::numeric_limits<T>::quiet_NaN());
-                    }
-                    B const val = m_combine.batch(v, std::span<B const>(w), n1);
-                    val.store_aligned(s.rvalue.data() + x);
-                    vv.store_aligned(s.rvar.data() + x);
-                    (n0 - n1).store_aligned(s.rnclip.data() + x);
-                } else {
-                    for (std::size_t l = 0; l < L; ++l) scalar_pixel(s, plan, stride, x + l);
+        s.chunk_parts.resize(n);
+        for (int ty = 0; ty < tile.height(); ++ty)
+            for (int cx = 0; cx < tile.width(); cx += int(chunk)) {
+                Box2I const cb = Box2I::from_min_size({tile.min_x() + cx, tile.min_y() + ty},
+                                                      {std::min(int(chunk), tile.width() - cx), 1});
+                for (std::size_t k = 0; k < n; ++k) {
+                    Box2I const b = s.parts[k].empty() ? Box2I() : s.parts[k].bbox().clipped_to(cb);
+                    s.chunk_parts[k] = b.empty() ? MaskedImageView<T const>{} : s.parts[k].subimage(b);
                 }
+                auto const tw = std::size_t(cb.width());
+                s.tb.reset(Accumulate::none);
+                gather_tile_row<T, need_var>(s.tb, std::span<MaskedImageView<T const> const>(s.chunk_parts), cb, 0,
+                                             plan, s.vals.data(), s.vars.data(), stride);
+                for (std::size_t x = 0; x < tw; x += L) {
+                    B const n0 = B::load_aligned(s.tb.cnt.data() + x);
+                    if constexpr (use_batch) {
+                        for (std::size_t k = 0; k < n; ++k) {
+                            s.colv[k] = B::load_aligned(s.vals.data() + k * stride + x);
+                            s.colw[k] = xsimd::select(s.colv[k] < B(inf), B(plan.weight[k]), B(T(0)));
+                            if constexpr (need_var) s.colvar[k] = B::load_aligned(s.vars.data() + k * stride + x);
+                        }
+                        std::span<B> v(s.colv), w(s.colw);
+                        std::span<B const> var(s.colvar);
+                        if constexpr (fused_clip) {
+                            auto const r = m_reject.batch_mean(std::span<B const>(v), std::span<B const>(w), var, n0,
+                                                               std::span<B>(s.scratch), plan.clip);
+                            r.mean.store_aligned(s.rvalue.data() + x);
+                            (plan.scatter ? r.var_scatter : r.var_inputs).store_aligned(s.rvar.data() + x);
+                            (n0 - r.kept).store_aligned(s.rnclip.data() + x);
+                            continue;
+                        }
+                        B n1 = n0;
+                        if constexpr (rejects) n1 = m_reject.batch(v, w, var, n0, std::span<B>(s.scratch), plan.clip);
+                        B vv;
+                        if constexpr (error == ErrorModel::mean) {
+                            if (plan.scatter) {
+                                auto const sc = weighted_scatter<B>(v, w);
+                                vv = sc.s2 * sc.sw2 / (sc.sw * sc.sw);
+                            } else {
+                                vv = input_variance<B>(w, var);
+                            }
+                        } else if constexpr (error == ErrorModel::median) {
+                            vv = B(T(std::numbers::pi / 2)) * weighted_scatter<B>(v, w).s2 / n1;
+                        } else if constexpr (error == ErrorModel::sum) {
+                            B sw(0);
+                            for (auto const& wi : w) sw += wi;
+                            vv = input_variance<B>(w, var) * sw * sw;
+                        } else {
+                            vv = B(std::numeric_limits<T>::quiet_NaN());
+                        }
+                        B const val = m_combine.batch(v, std::span<B const>(w), n1);
+                        val.store_aligned(s.rvalue.data() + x);
+                        vv.store_aligned(s.rvar.data() + x);
+                        (n0 - n1).store_aligned(s.rnclip.data() + x);
+                    } else {
+                        for (std::size_t l = 0; l < L; ++l) scalar_pixel(s, plan, stride, x + l);
+                    }
+                }
+                out_row(ty, 0, rejects ? s.rnclip.data() : nullptr, std::size_t(cx), tw);
             }
-            out_row(ty, 0, rejects ? s.rnclip.data() : nullptr);
-        }
     }
 
     template <class T>

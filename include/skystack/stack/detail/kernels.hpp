@@ -83,8 +83,8 @@ SKYSTACK_FORCEINLINE ubatch_t<T> as_uint(batch_t<T> f) noexcept {
     return simd::bit_cast_batch<uint_for<T>>(f);
 }
 
-/// Most mask-propagation thresholds a stack may have (one accumulator register each).
-inline constexpr std::size_t max_thresholds = 8;
+/// Most mask-propagation thresholds a stack may have (one accumulator register each, kept in registers).
+inline constexpr std::size_t max_thresholds = 4;
 
 /// Per-pixel bookkeeping shared by every policy, over one tile (accumulating path) or one row (sample path):
 /// accepted count, accepted weight, mask bits (OR of the accepted samples' masks and of the rejected samples'
@@ -143,7 +143,8 @@ struct Regs {
             a2 = B::load_unaligned(tb.a2.data() + o);
         }
         orm = ubatch_t<T>::load_unaligned(tb.orm.data() + o);
-        for (std::size_t b = 0; b < nthr; ++b) rb[b] = B::load_unaligned(tb.rb[b].data() + o);
+        for (std::size_t b = 0; b < max_thresholds; ++b) // fixed bound: rb[b] stays in registers
+            rb[b] = b < nthr ? B::load_unaligned(tb.rb[b].data() + o) : B(T(0));
     }
     template <bool Acc = true>
     SKYSTACK_FORCEINLINE void store(TileBuffers<T>& tb, std::size_t o, std::size_t nthr) const noexcept {
@@ -154,7 +155,8 @@ struct Regs {
             a2.store_unaligned(tb.a2.data() + o);
         }
         orm.store_unaligned(tb.orm.data() + o);
-        for (std::size_t b = 0; b < nthr; ++b) rb[b].store_unaligned(tb.rb[b].data() + o);
+        for (std::size_t b = 0; b < max_thresholds; ++b)
+            if (b < nthr) rb[b].store_unaligned(tb.rb[b].data() + o);
     }
 };
 
@@ -180,10 +182,10 @@ SKYSTACK_FORCEINLINE ubatch_t<T> add_sample(Regs<T>& r, StackPlan<T> const& plan
     r.cnt += B(T(1)) & gf;
     r.sw += c.w & gf;
     r.orm |= m & (gu | bad);
-    if (!plan.thr_bits.empty()) {
+    if (std::size_t const nthr = plan.thr_bits.size(); nthr != 0) {
         U const ru = ~gu;
-        for (std::size_t b = 0; b < plan.thr_bits.size(); ++b)
-            r.rb[b] += c.w & as_float<T>(simd::bool_bits((m & U(UI(plan.thr_bits[b]))) != U(UI(0))) & ru);
+        for (std::size_t b = 0; b < max_thresholds; ++b)
+            if (b < nthr) r.rb[b] += c.w & as_float<T>(simd::bool_bits((m & U(UI(plan.thr_bits[b]))) != U(UI(0))) & ru);
     }
     vs = v * c.s2;
     if constexpr (Kind == Accumulate::weighted_sum) {
@@ -232,11 +234,16 @@ void accumulate_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts,
         auto step = [&](PartRow<T> const* rows, std::size_t off, std::size_t o) {
             Regs<T> r;
             r.load(tb, o, nthr);
-            for (std::size_t g = 0; g < G; ++g) {
-                B xs, vs;
-                add_sample<T, Kind>(r, plan, c[g], B::load_unaligned(rows[g].img + off),
-                                    load_mask<T>(rows[g].msk + off), load_as<T>(rows[g].var + off), xs, vs);
+            [&]<std::size_t... I>(std::index_sequence<I...>) { // unrolled: inputs in order
+                (
+                    (void)[&] {
+                        B xs, vs;
+                        add_sample<T, Kind>(r, plan, c[I], B::load_unaligned(rows[I].img + off),
+                                            load_mask<T>(rows[I].msk + off), load_as<T>(rows[I].var + off), xs, vs);
+                    }(),
+                    ...);
             }
+            (std::make_index_sequence<G>{});
             r.store(tb, o, nthr);
         };
         std::size_t x = 0;
@@ -332,7 +339,17 @@ void gather_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std
         r.template store<false>(tb, ox + x, nthr);
     };
     std::size_t x = 0;
-    for (; x < full; x += L) step(pr, x, x);
+    for (; x < full; x += L) {
+#if defined(__GNUC__) || defined(__clang__)
+        if (x % (64 / sizeof(T)) == 0 && x + SKYSTACK_STACK_PREFETCH < width)
+            for (std::size_t g = 0; g < G; ++g) {
+                __builtin_prefetch(pr[g].img + x + SKYSTACK_STACK_PREFETCH);
+                __builtin_prefetch(pr[g].msk + x + SKYSTACK_STACK_PREFETCH);
+                if constexpr (NeedVar) __builtin_prefetch(pr[g].var + x + SKYSTACK_STACK_PREFETCH);
+            }
+#endif
+        step(pr, x, x);
+    }
     if (x < width) {
         alignas(64) T ti[G][L];
         alignas(64) MaskPixel tm[G][L];
