@@ -590,4 +590,34 @@ TEST_CASE("malformed and unexpected files give clear errors") {
     }
 }
 
+TEST_CASE("inputs that crashed cfitsio while fuzzing are rejected cleanly") {
+    // fuzz/regressions holds files that crashed or hung cfitsio 4.2 before skystack's guards; each must now give a
+    // skystack::Error (or read), from a file and from memory.
+    fs::path const dir = fs::path(SKYSTACK_SOURCE_DIR) / "fuzz" / "regressions";
+    REQUIRE(fs::is_directory(dir));
+    int n = 0;
+    for (auto const& e : fs::directory_iterator(dir)) {
+        ++n;
+        auto const bytes = slurp(e.path());
+        std::span<std::byte const> const mem(bytes);
+        for (int hdu = -1; hdu < 4; ++hdu) {
+            auto attempt = [&](auto&& f) {
+                try {
+                    f();
+                } catch (skystack::Error const&) {
+                }
+            };
+            attempt([&] { (void)fits::read_image<float>(e.path(), {.hdu = hdu, .max_pixels = 1 << 20}); });
+            attempt([&] { (void)fits::read_image<std::int32_t>(mem, {.hdu = hdu, .max_pixels = 1 << 20}); });
+            attempt([&] { (void)fits::read_mask(mem, {.hdu = hdu, .planes = std::make_shared<MaskPlanes>()}); });
+        }
+        try {
+            (void)fits::read_masked_image<float>(e.path(), {.max_pixels = 1 << 20});
+        } catch (skystack::Error const& err) {
+            CHECK(std::string(err.what()).find(e.path().filename().string()) != std::string::npos);
+        }
+    }
+    CHECK(n >= 5);
+}
+
 #endif // SKYSTACK_HAS_CFITSIO

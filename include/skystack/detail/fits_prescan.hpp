@@ -65,6 +65,7 @@ inline std::optional<long long> parse_card_int(std::string_view t) {
     long long v = 0;
     for (; i < t.size(); ++i) {
         if (t[i] < '0' || t[i] > '9') return std::nullopt;
+        if (v > (9223372036854775807LL - (t[i] - '0')) / 10) return std::nullopt;
         v = v * 10 + (t[i] - '0');
     }
     return neg ? -v : v;
@@ -81,6 +82,7 @@ std::optional<std::string> fits_prescan(Read&& read) {
     for (int hdu = 0; hdu < 1000; ++hdu) {
         long long bitpix = 0, naxis = 0, pcount = 0, gcount = 1;
         std::map<int, long long> axes;
+        long long tile_pixels = 1;
         bool end = false, sizes_ok = true;
         while (!end) {
             if (!read(off, buf, block)) return std::nullopt;
@@ -99,6 +101,17 @@ std::optional<std::string> fits_prescan(Read&& read) {
                     return "malformed header card '" + std::string(key) + "' in HDU " + std::to_string(hdu) +
                            ": value of " + std::to_string(tok.size()) + " characters";
                 auto const v = parse_card_int(tok);
+                // cfitsio divides by tile sizes and multiplies them in int while opening a compressed HDU
+                if ((key.size() > 5 && key.substr(0, 5) == "ZTILE") ||
+                    (key.size() > 6 && key.substr(0, 6) == "ZNAXIS")) {
+                    if (!v || *v <= 0 || *v > 2147483647LL)
+                        return "invalid tile-compression card '" + std::string(key) + "' in HDU " + std::to_string(hdu);
+                    if (key.substr(0, 5) == "ZTILE") {
+                        tile_pixels *= *v;
+                        if (tile_pixels > 2147483647LL)
+                            return "tiles of more than 2^31 pixels in HDU " + std::to_string(hdu);
+                    }
+                }
                 if (key == "BITPIX")
                     sizes_ok = sizes_ok && v && (bitpix = *v, true);
                 else if (key == "NAXIS")
