@@ -16,6 +16,7 @@
 #include <iterator>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fitsio.h>
@@ -618,6 +619,37 @@ TEST_CASE("inputs that crashed cfitsio while fuzzing are rejected cleanly") {
         }
     }
     CHECK(n >= 5);
+}
+
+TEST_CASE("views and subimages are written with their own bbox") {
+    TmpDir tmp;
+    MaskedImage<float> mi(Box2I::from_min_size({10, 20}, {64, 32}));
+    for (int y = 0; y < mi.height(); ++y)
+        for (int x = 0; x < mi.width(); ++x) {
+            mi.image()(x, y) = float(x + 100 * y);
+            mi.mask()(x, y) = MaskPixel(y);
+            mi.variance()(x, y) = float(x);
+        }
+    Box2I const sub = Box2I::from_min_size({15, 22}, {7, 5}); // rows of the view are not contiguous
+    fits::write(tmp / "mv.fits", mi.subimage(sub));
+    fits::write(tmp / "cmv.fits", std::as_const(mi).subimage(sub));
+    fits::write(tmp / "iv.fits", mi.image().subimage(sub));
+    fits::write(tmp / "m.fits", mi.mask().subimage(sub));
+    auto const a = fits::read_masked_image<float>(tmp / "mv.fits");
+    auto const b = fits::read_masked_image<float>(tmp / "cmv.fits");
+    auto const c = fits::read_image<float>(tmp / "iv.fits");
+    auto const m = fits::read_mask(tmp / "m.fits");
+    CHECK(a.bbox() == sub);
+    CHECK(b.bbox() == sub);
+    CHECK(c.bbox() == sub);
+    CHECK(m.bbox() == sub);
+    for (int y = 0; y < sub.height(); ++y)
+        for (int x = 0; x < sub.width(); ++x) {
+            CHECK(a.image()(x, y) == float(x + 5 + 100 * (y + 2)));
+            CHECK(b.variance()(x, y) == float(x + 5));
+            CHECK(c(x, y) == float(x + 5 + 100 * (y + 2)));
+            CHECK(m(x, y) == MaskPixel(y + 2));
+        }
 }
 
 #endif // SKYSTACK_HAS_CFITSIO
