@@ -235,6 +235,9 @@ inline void validate_compressed_hdu(FitsHandle const& h) {
         if (fits_get_colnum(f, CASEINSEN, const_cast<char*>(col), &colnum, &status)) {
             status = 0;
             fits_clear_errmsg();
+            // cfitsio dereferences the COMPRESSED_DATA column without checking that it exists
+            if (std::string_view(col) == "COMPRESSED_DATA")
+                h.fail("corrupt tile-compressed HDU: no COMPRESSED_DATA column", 0);
             continue;
         }
         int typecode = 0;
