@@ -37,12 +37,12 @@ int main() try {
     meta.set("NCOMBINE", 12);
     meta.add_history("stacked by skystack");
     // Empty primary + IMAGE, MASK, VARIANCE extensions; written to a temporary name, then renamed.
-    fits::write("coadd.fits", mi, {.header = meta, .overwrite = true});
+    fits::write("example_coadd.fits", mi, {.header = meta, .overwrite = true});
     //! [write]
 
     //! [read]
     fits::Header back_meta;
-    auto const back = fits::read_masked_image<float>("coadd.fits", {.metadata = &back_meta});
+    auto const back = fits::read_masked_image<float>("example_coadd.fits", {.metadata = &back_meta});
     EXPECT(back.bbox() == mi.bbox()); // xy0 from the "A" pseudo-WCS
     EXPECT(back.image()(3, 4) == 1.5f);
     EXPECT(back.mask()(3, 4) == mi.mask().bit_mask({"CR", "MY_STREAK_FLAG"}));
@@ -51,27 +51,28 @@ int main() try {
 
     // Only a sub-region, in parent coordinates.
     Box2I const cut = Box2I::from_min_size({1010, 2005}, {16, 8});
-    auto const part = fits::read_masked_image<float>("coadd.fits", {.bbox = cut});
+    auto const part = fits::read_masked_image<float>("example_coadd.fits", {.bbox = cut});
     EXPECT(part.bbox() == cut);
 
     // Mask planes conform to the registry you pass: names match, bits move.
     auto mine = std::make_shared<MaskPlanes>();
     mine->add("MY_STREAK_FLAG"); // bit 0 here, bit `streak` in the file
-    Mask const m = fits::read_mask("coadd.fits", {.planes = mine});
+    Mask const m = fits::read_mask("example_coadd.fits", {.planes = mine});
     EXPECT(m(3, 4) == (mine->bit_mask("MY_STREAK_FLAG") | mine->bit_mask("CR")));
     EXPECT(streak != 0 && mine->index("MY_STREAK_FLAG") == 0);
     //! [read]
 
     //! [compress]
     // Lossless tile compression for all planes, or quantized (lossy) floats with the lsst.images preset.
-    fits::write("coadd_gz.fits", mi, {.compression = fits::Compression::gzip, .overwrite = true});
-    fits::write("coadd_q16.fits", mi,
+    fits::write("example_coadd_gz.fits", mi, {.compression = fits::Compression::gzip, .overwrite = true});
+    fits::write("example_coadd_q16.fits", mi,
                 {.compression = fits::Compression::rice, .quantize_level = 16.0f, .overwrite = true});
-    EXPECT(fits::image_info("coadd_gz.fits").compressed);
-    EXPECT(fits::read_masked_image<float>("coadd_gz.fits").variance()(0, 0) == 0.25f);
+    EXPECT(fits::image_info("example_coadd_gz.fits").compressed);
+    EXPECT(fits::read_masked_image<float>("example_coadd_gz.fits").variance()(0, 0) == 0.25f);
     //! [compress]
 
-    for (char const* f : {"coadd.fits", "coadd_gz.fits", "coadd_q16.fits"}) std::filesystem::remove(f);
+    for (char const* f : {"example_coadd.fits", "example_coadd_gz.fits", "example_coadd_q16.fits"})
+        std::filesystem::remove(f);
     std::puts("fits_roundtrip: ok");
     return EXIT_SUCCESS;
 } catch (std::exception const& e) {
