@@ -121,4 +121,20 @@ std::size_t compress_store(T* dst, xsimd::batch<T, A> const& v, xsimd::batch_boo
     }
 }
 
+/// Reinterpret a batch_bool as the batch_bool of another element type of the same width (lane masks carry over).
+/// Where both share one register type (AVX-512 mask registers) this is free; otherwise it goes through the
+/// all-ones lane bits.
+template <class To, class From, class A>
+xsimd::batch_bool<To, A> bool_cast(xsimd::batch_bool<From, A> const& b) noexcept {
+    static_assert(sizeof(To) == sizeof(From));
+    using RF = typename xsimd::batch_bool<From, A>::register_type;
+    // a bit-mask register (one bit per lane, AVX-512 k-registers) is the same for every element type
+    if constexpr (sizeof(RF) * 8 == xsimd::batch_bool<From, A>::size) {
+        return xsimd::batch_bool<To, A>(static_cast<RF>(b));
+    } else {
+        return xsimd::batch_bool<To, A>(
+            static_cast<typename xsimd::batch<To, A>::register_type>(bit_cast_batch<To>(bool_bits(b))));
+    }
+}
+
 } // namespace skystack::simd

@@ -176,25 +176,28 @@ SKYSTACK_FORCEINLINE ubatch_t<T> add_sample(Regs<T>& r, StackPlan<T> const& plan
     using UI = uint_for<T>;
     xs = x * c.s;
     U const bad(UI(plan.bad));
-    U const gu = simd::bool_bits((m & bad) == U(UI(0))) & as_uint<T>(simd::bool_bits(xsimd::isfinite(xs)));
-    B const gf = as_float<T>(gu);
+    // accepted: no bad bit and a finite value; kept as a lane mask (a k-register on AVX-512)
+    auto const good = xsimd::isfinite(xs) && simd::bool_cast<T>((m & bad) == U(UI(0)));
+    U const gu = simd::bool_bits(simd::bool_cast<UI>(good));
     m = m & U(UI(~plan.remove));
-    r.cnt += B(T(1)) & gf;
-    r.sw += c.w & gf;
+    r.cnt = xsimd::select(good, r.cnt + B(T(1)), r.cnt);
+    r.sw = xsimd::select(good, r.sw + c.w, r.sw);
     r.orm |= m & (gu | bad);
     if (std::size_t const nthr = plan.thr_bits.size(); nthr != 0) {
-        U const ru = ~gu;
         for (std::size_t b = 0; b < max_thresholds; ++b)
-            if (b < nthr) r.rb[b] += c.w & as_float<T>(simd::bool_bits((m & U(UI(plan.thr_bits[b]))) != U(UI(0))) & ru);
+            if (b < nthr) {
+                auto const rej = !good && simd::bool_cast<T>((m & U(UI(plan.thr_bits[b]))) != U(UI(0)));
+                r.rb[b] = xsimd::select(rej, r.rb[b] + c.w, r.rb[b]);
+            }
     }
     vs = v * c.s2;
     if constexpr (Kind == Accumulate::weighted_sum) {
-        r.a0 += (c.w * xs) & gf;
-        r.a2 += (c.w2 * vs) & gf;
+        r.a0 = xsimd::select(good, r.a0 + c.w * xs, r.a0);
+        r.a2 = xsimd::select(good, r.a2 + c.w2 * vs, r.a2);
     } else if constexpr (Kind == Accumulate::min || Kind == Accumulate::max) {
         constexpr T fill =
             Kind == Accumulate::min ? std::numeric_limits<T>::infinity() : -std::numeric_limits<T>::infinity();
-        B const xm = (xs & gf) | (B(fill) & as_float<T>(~gu));
+        B const xm = xsimd::select(good, xs, B(fill));
         auto const upd = Kind == Accumulate::min ? (xm < r.a0) : (xm > r.a0); // strict: ties keep the earlier input
         r.a0 = xsimd::select(upd, xm, r.a0);
         r.a2 = xsimd::select(upd, vs, r.a2);
