@@ -403,7 +403,6 @@ Statistics compute(Source<T, Masked, W> const& s, Stat flags, StatisticsConfig c
 
     bool const errors = any_of(flags, Stat::Errors);
     bool const inverse_var = Masked && cfg.weighted && !Source<T, Masked, W>::weighted;
-    bool const weighted = inverse_var || Source<T, Masked, W>::weighted;
     constexpr Stat clip_flags = Stat::MeanClip | Stat::StdevClip | Stat::VarianceClip | Stat::NClipped;
     constexpr Stat quantile_flags = Stat::Median | Stat::IqRange;
     bool const want_clip = any_of(flags, clip_flags);
@@ -471,7 +470,6 @@ Statistics compute(Source<T, Masked, W> const& s, Stat flags, StatisticsConfig c
         }
         (void)nq;
     }
-    (void)weighted;
     return out;
 }
 
