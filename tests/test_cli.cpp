@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -337,6 +338,68 @@ TEST_CASE("skystack-coadd --statistic dcr matches dcr_stack called directly") {
     CHECK(r3.code == 3);
     CHECK(r3.err.find("warp_0.fits: header keyword AM") != std::string::npos);
     CHECK(!fs::exists(dir / "out3"));
+}
+
+TEST_CASE("skystack-coadd on plain images with weight maps and a zero-point table") {
+    auto cfg = small_stack();
+    cfg.n_exposures = 4;
+    auto const dir = fresh_dir("plain");
+    auto const ds = synthetic::make_dataset(cfg);
+    std::ofstream zpt(dir / "zp.txt");
+    zpt.precision(17);
+    std::vector<MaskedImage<float>> expect_in;
+    std::vector<double> scales;
+    for (std::size_t k = 0; k < ds.exposures.size(); ++k) {
+        auto const& e = ds.exposures[k].image;
+        // A plain image and a weight map 1/variance, with a hole (weight 0) that must become NO_DATA.
+        Image<float> w(e.bbox());
+        for (int y = 0; y < e.height(); ++y)
+            for (int x = 0; x < e.width(); ++x) w(x, y) = (x < 5 && y < 5) ? 0.0f : 1.0f / e.variance()(x, y);
+        fits::WriteOptions wo;
+        wo.overwrite = true;
+        std::string const stem = "plain_" + std::to_string(k);
+        fits::write(dir / (stem + ".fits"), e.image(), wo);
+        fits::write(dir / (stem + ".weight.fits"), w, wo);
+        zpt << stem << ".fits " << ds.exposures[k].zero_point << "\n";
+        scales.push_back(std::pow(10.0, -0.4 * (ds.exposures[k].zero_point - ds.exposures[0].zero_point)));
+        // What the tool should build from them: variance 1/w, NO_DATA where w = 0, no other mask bits.
+        MaskedImage<float> m(e.bbox());
+        m.image().assign(e.image().cview());
+        auto const nd = m.mask().bit_mask("NO_DATA");
+        for (int y = 0; y < e.height(); ++y)
+            for (int x = 0; x < e.width(); ++x) {
+                if (w(x, y) > 0)
+                    m.variance()(x, y) = 1.0f / w(x, y);
+                else {
+                    m.variance()(x, y) = std::numeric_limits<float>::infinity();
+                    m.mask()(x, y) |= nd;
+                }
+            }
+        expect_in.push_back(std::move(m));
+    }
+    zpt.close();
+    auto const out = dir / "out";
+    auto const r = run_tool("'" + (dir / "plain_[0-9].fits").string() + "' --zp-table '" + (dir / "zp.txt").string() +
+                                "' --statistic weighted-mean -o '" + out.string() + "' -q",
+                            dir);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    StackConfig sc;
+    sc.scales = scales; // zp_ref defaults to the first input's zero point
+    auto const want = Stacker<WeightedMean>(sc)(expect_in, ds.truth.bbox);
+    auto const got = fits::read_masked_image<float>(out / "coadd.fits");
+    REQUIRE(got.bbox() == want.coadd.bbox());
+    long mis = 0;
+    for (int y = 0; y < got.height(); ++y)
+        for (int x = 0; x < got.width(); ++x) {
+            mis += !same(got.image()(x, y), want.coadd.image()(x, y));
+            mis += !same(got.variance()(x, y), want.coadd.variance()(x, y));
+        }
+    CHECK(mis == 0);
+    auto const j = nlohmann::json::parse(slurp(out / "report.json"));
+    REQUIRE(j["n_inputs"] == 4);
+    CHECK(j["inputs"][0]["rejected_by_plane"]["NO_DATA"] == 25);
+    CHECK(j["inputs"][2]["scale"].get<double>() == doctest::Approx(scales[2]).epsilon(1e-9));
 }
 
 TEST_CASE("skystack-coadd --demo writes the coadd, a side-by-side PNG and a report") {

@@ -211,7 +211,8 @@ std::string to_text(Report const& r) {
     os << std::fixed;
     os << "skystack-coadd " << skystack::version_string << " (" << r.mode << ")\n";
     os << "statistic " << to_string(o.statistic);
-    if (o.statistic == Statistic::meanclip) os << " (" << o.nsigma << " sigma, " << o.iterations << " iterations)";
+    if (o.statistic == Statistic::meanclip)
+        os << " (" << std::defaultfloat << o.nsigma << " sigma, " << o.iterations << " iterations)" << std::fixed;
     os << ", bad mask planes ";
     for (std::size_t i = 0; i < o.bad_mask_planes.size(); ++i) os << (i ? "," : "") << o.bad_mask_planes[i];
     if (o.bad_mask_planes.empty()) os << "none";
