@@ -522,3 +522,10 @@ TEST_CASE("large plain float image with NaN and inf: optimistic chunks fall back
     CHECK(s.value(Stat::Min) == r.min);
     CHECK(s.value(Stat::Max) == r.max);
 }
+
+TEST_CASE("nan_safe = false: NaN sorts after every number in the median") {
+    auto img = make_image<float>({1, qnan, 3}, 3);
+    auto s = statistics(img, Stat::Median | Stat::NPoint, {.nan_safe = false});
+    CHECK(s.value(Stat::NPoint) == 3);
+    CHECK(s.value(Stat::Median) == 3.0); // order 1, 3, NaN
+}
