@@ -463,6 +463,12 @@ TEST_CASE("writes are atomic") {
         CHECK(msg.find("keep.fits") != std::string::npos);
         CHECK(fits::read_image<float>(ro / "keep.fits").bbox() == a.bbox());
     }
+    // a directory nobody can create files in, not even root
+    if (fs::is_directory("/proc/self")) {
+        msg = error_of([&] { fits::write("/proc/self/skystack_test.fits", a); });
+        CHECK(msg.find("cannot create a temporary file") != std::string::npos);
+        CHECK(msg.find("/proc/self/skystack_test.fits") != std::string::npos);
+    }
     // a directory in the way
     fs::create_directory(tmp.dir / "d.fits");
     CHECK_THROWS_AS(fits::write(tmp.dir / "d.fits", a, {.overwrite = true}), IoError);
