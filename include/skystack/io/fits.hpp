@@ -270,7 +270,7 @@ inline void validate_compressed_hdu(FitsHandle const& h) {
                     h.fail("corrupt tile-compressed HDU: RICE_1 tile " + std::to_string(r) + " is damaged", 0);
                 continue;
             }
-            inflated.resize(std::size_t(tile_pixels) * 8);
+            inflated.resize(std::size_t(tile_pixels) * 8 + 64);
             char* out = reinterpret_cast<char*>(inflated.data());
             std::size_t outsize = inflated.size(), got = 0;
             // no realloc: a stream that inflates past one tile is corrupt
@@ -316,7 +316,13 @@ inline ImageInfo current_image_info(FitsHandle const& h) {
                0);
     Header const cards = skystack::detail::read_cards(h);
     Point2I const xy0 = skystack::detail::xy0_from_cards(cards, h);
-    info.bbox = Box2I::from_min_size(xy0, {int(naxes[0]), int(naxes[1])});
+    try {
+        info.bbox = Box2I::from_min_size(xy0, {int(naxes[0]), int(naxes[1])});
+    } catch (OverflowError const&) {
+        h.fail("xy0 (" + std::to_string(xy0.x) + ", " + std::to_string(xy0.y) + ") with size " +
+                   std::to_string(naxes[0]) + " x " + std::to_string(naxes[1]) + " overflows int coordinates",
+               0);
+    }
     if (auto const* c = cards.find("EXTNAME"); c && std::holds_alternative<std::string>(c->value))
         info.extname = std::get<std::string>(c->value);
     return info;
