@@ -228,6 +228,14 @@ inline void validate_compressed_hdu(FitsHandle const& h) {
     }
     if (tile_pixels > (1LL << 28))
         h.fail("tile-compressed HDU: tiles of " + std::to_string(tile_pixels) + " pixels are too large", 0);
+    {
+        // one table row per tile; cfitsio reads a missing row's descriptor as garbage and mallocs it
+        long long const tiles = ((zdim[0] + tdim[0] - 1) / tdim[0]) * ((zdim[1] + tdim[1] - 1) / tdim[1]);
+        if (rows < tiles)
+            h.fail("corrupt tile-compressed HDU: " + std::to_string(tiles) + " tiles but " + std::to_string(rows) +
+                       " table rows",
+                   0);
+    }
     long long const heap_end = dataend - datastart - theap; // bytes available from the heap start
     std::vector<unsigned char> tile, inflated;
     for (char const* col : {"COMPRESSED_DATA", "GZIP_COMPRESSED_DATA", "UNCOMPRESSED_DATA"}) {
