@@ -192,10 +192,10 @@ SKYSTACK_FORCEINLINE void sort_fixed(B* r) noexcept {
     (std::make_index_sequence<net.size()>{});
 }
 template <std::size_t N, class B>
-void sort_padded(std::span<B> v) noexcept {
+void sort_padded(std::span<B const> src, std::span<B> v) noexcept {
     B r[N];
     std::size_t const n = v.size();
-    for (std::size_t i = 0; i < n; ++i) r[i] = v[i];
+    for (std::size_t i = 0; i < n; ++i) r[i] = src[i];
     for (std::size_t i = n; i < N; ++i) r[i] = B(std::numeric_limits<typename B::value_type>::infinity());
     sort_fixed<N>(r);
     for (std::size_t i = 0; i < n; ++i) v[i] = r[i];
@@ -204,14 +204,14 @@ void sort_padded(std::span<B> v) noexcept {
 /// Sort v[0..n) lane-wise in place (ascending; +inf last). Up to 64 inputs: the unrolled network of the next
 /// power of two, padded with +inf (the same result as the n-input network); beyond, a cached comparator list.
 template <class B>
-void sort_batches(std::span<B> v) noexcept {
+void sort_batches(std::span<B const> src, std::span<B> v) noexcept {
     std::size_t const n = v.size();
-    if (n <= 1) return;
-    if (n <= 4) return sort_padded<4>(v);
-    if (n <= 8) return sort_padded<8>(v);
-    if (n <= 16) return sort_padded<16>(v);
-    if (n <= 32) return sort_padded<32>(v);
-    if (n <= 64) return sort_padded<64>(v);
+    if (n <= 4) return sort_padded<4>(src, v);
+    if (n <= 8) return sort_padded<8>(src, v);
+    if (n <= 16) return sort_padded<16>(src, v);
+    if (n <= 32) return sort_padded<32>(src, v);
+    if (n <= 64) return sort_padded<64>(src, v);
+    if (src.data() != v.data()) std::copy(src.begin(), src.end(), v.begin());
     auto const net = cached_sorting_network(n);
     if (net.empty()) { // > 1024 inputs: odd-even transposition sort (n rounds), also a network
         for (std::size_t r = 0; r < n; ++r)
@@ -227,6 +227,12 @@ void sort_batches(std::span<B> v) noexcept {
         v[i] = xsimd::min(a, b);
         v[j] = xsimd::max(a, b);
     }
+}
+
+/// Sort v in place (see above).
+template <class B>
+void sort_batches(std::span<B> v) noexcept {
+    sort_batches(std::span<B const>(v.data(), v.size()), v);
 }
 
 /// Linear-interpolated order statistic at fraction f (afw percentile) of each lane of sorted batches `s`,
@@ -425,8 +431,7 @@ struct SigmaClip {
                              ClipParams p) const noexcept {
         using T = typename B::value_type;
         std::size_t const N = v.size();
-        std::copy(v.begin(), v.end(), s.begin());
-        detail::sort_batches(s);
+        detail::sort_batches(v, std::span<B>(s.data(), N));
         std::span<B const> ss(s.data(), N);
         B center = detail::sorted_quantile<B>(ss, n, 0.5);
         B hw = B(T(p.nsigma * iqr_to_sigma)) *

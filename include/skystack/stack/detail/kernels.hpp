@@ -327,18 +327,25 @@ void gather_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std
     auto const width = static_cast<std::size_t>(parts[0].width());
     std::size_t const full = width / L * L;
     B const inf(std::numeric_limits<T>::infinity());
+    std::size_t ko[G];
+    for (std::size_t g = 0; g < G; ++g) ko[g] = ks[g] * stride + ox;
     auto step = [&](PartRow<T> const* rows, std::size_t off, std::size_t x) {
         Regs<T> r;
         r.template load<false>(tb, ox + x, nthr);
-        for (std::size_t g = 0; g < G; ++g) {
-            B xs, vs;
-            auto const gu =
-                add_sample<T, Accumulate::none>(r, plan, c[g], B::load_unaligned(rows[g].img + off),
-                                                load_mask<T>(rows[g].msk + off), load_as<T>(rows[g].var + off), xs, vs);
-            std::size_t const o = ks[g] * stride + ox + x;
-            ((xs & as_float<T>(gu)) | (inf & as_float<T>(~gu))).store_unaligned(vals + o);
-            if constexpr (NeedVar) vs.store_unaligned(vars + o);
+        [&]<std::size_t... I>(std::index_sequence<I...>) { // unrolled: inputs in order
+            (
+                (void)[&] {
+                    B xs, vs;
+                    auto const gu = add_sample<T, Accumulate::none>(r, plan, c[I], B::load_unaligned(rows[I].img + off),
+                                                                    load_mask<T>(rows[I].msk + off),
+                                                                    load_as<T>(rows[I].var + off), xs, vs);
+                    std::size_t const o = ko[I] + x;
+                    ((xs & as_float<T>(gu)) | (inf & as_float<T>(~gu))).store_unaligned(vals + o);
+                    if constexpr (NeedVar) vs.store_unaligned(vars + o);
+                }(),
+                ...);
         }
+        (std::make_index_sequence<G>{});
         r.template store<false>(tb, ox + x, nthr);
     };
     std::size_t x = 0;
