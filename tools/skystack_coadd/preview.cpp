@@ -283,7 +283,7 @@ Rgb render_preview(std::vector<Panel> const& panels, Box2I region, DisplayScale 
     for (int k = 0; k < n; ++k) {
         auto const& p = panels[std::size_t(k)];
         int const ox = margin + k * (pw + margin), oy = title_h;
-        draw_text(out, ox, 6, p.title, {235, 235, 235});
+        draw_text(out, ox, 6, p.title.substr(0, std::size_t(std::max(1, pw / glyph_advance))), {235, 235, 235});
         Box2I const pb = p.image.bbox();
         for (int py = 0; py < ph; ++py)
             for (int px = 0; px < pw; ++px) {
