@@ -9,6 +9,7 @@
 #include <skystack/dcr/dcr_model.hpp>
 #include <skystack/io/fits.hpp>
 #include <skystack/stack/stacker.hpp>
+#include <skystack/statistics/statistics.hpp>
 #include <skystack/synthetic.hpp>
 
 #include <nlohmann/json.hpp>
@@ -103,6 +104,25 @@ std::pair<int, int> png_size(fs::path const& p) {
 
 bool same(float a, float b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 
+/// drp_tasks' input weights, computed independently of the tool: 1 / MEANCLIP of each (scaled) variance plane
+/// inside `bbox`, with the bad mask, 3 sigma, 2 iterations (afw makeStatistics through statistics()).
+std::vector<double> ivar_weights(std::vector<MaskedImage<float>> const& in, Box2I bbox,
+                                 std::vector<std::string> const& bad_planes, std::vector<double> const& scales) {
+    std::vector<double> w;
+    StatisticsConfig sc;
+    sc.nsigma = 3.0;
+    sc.max_iter = 2;
+    sc.bad_mask = in[0].mask().planes().bit_mask(std::span<std::string const>(bad_planes));
+    for (std::size_t k = 0; k < in.size(); ++k) {
+        auto const part = in[k].subimage(in[k].bbox().clipped_to(bbox));
+        MaskedImageView<float const> const var(part.variance(), part.mask(), part.variance());
+        double const m = statistics(var, Stat::MeanClip, sc).get(Stat::MeanClip).value;
+        double const s = scales.empty() ? 1.0 : scales[k];
+        w.push_back(1.0 / (m * s * s));
+    }
+    return w;
+}
+
 } // namespace
 
 TEST_CASE("skystack-coadd on FITS inputs matches the library's Stacker, the report and the truth") {
@@ -138,6 +158,7 @@ TEST_CASE("skystack-coadd on FITS inputs matches the library's Stacker, the repo
     cfg.bad_mask_planes = {"NO_DATA", "BAD", "SAT", "EDGE", "CR"};
     cfg.scales = scales;
     cfg.nimage = true;
+    cfg.weights = ivar_weights(in, bbox, cfg.bad_mask_planes, scales);
     auto const expect = Stacker<ClippedMean>(cfg)(in, bbox);
     auto const coadd = fits::read_masked_image<float>(out / "coadd.fits");
     REQUIRE(coadd.bbox() == bbox);
@@ -248,6 +269,7 @@ TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weigh
     for (std::size_t k = 0; k < ds.exposures.size(); ++k)
         in.push_back(fits::read_masked_image<float>(dir / ("warp_" + std::to_string(k) + ".fits")));
     StackConfig sc; // afw defaults; no zero points given, so no scaling
+    sc.weights = ivar_weights(in, ds.truth.bbox, sc.bad_mask_planes, {});
     for (auto const* name : {"mean", "weighted-mean", "median"}) {
         CAPTURE(name);
         auto const out = dir / name;
@@ -386,6 +408,7 @@ TEST_CASE("skystack-coadd on plain images with weight maps and a zero-point tabl
     REQUIRE(r.code == 0);
     StackConfig sc;
     sc.scales = scales; // zp_ref defaults to the first input's zero point
+    sc.weights = ivar_weights(expect_in, ds.truth.bbox, sc.bad_mask_planes, scales);
     auto const want = Stacker<WeightedMean>(sc)(expect_in, ds.truth.bbox);
     auto const got = fits::read_masked_image<float>(out / "coadd.fits");
     REQUIRE(got.bbox() == want.coadd.bbox());

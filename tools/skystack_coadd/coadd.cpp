@@ -8,6 +8,7 @@
 
 #include <skystack/dcr/dcr_model.hpp>
 #include <skystack/stack/stack.hpp>
+#include <skystack/statistics/statistics.hpp>
 #include <skystack/synthetic.hpp>
 #if SKYSTACK_HAS_CFITSIO
 #include <skystack/io/fits.hpp>
@@ -325,6 +326,22 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         }
     } else if (o.weighting == Weighting::uniform) {
         cfg.weights.assign(n, 1.0);
+    } else if (o.statistic != Statistic::dcr) {
+        // drp_tasks' weight 1 / MEANCLIP(variance plane x scale^2) over the part inside the output bbox, with the
+        // bad mask and the clip settings, through statistics() (afw makeStatistics); an input whose clipped mean
+        // variance is not finite and > 0 gets weight 0, as the stacker's own default would.
+        StatisticsConfig sc;
+        sc.nsigma = o.nsigma;
+        sc.max_iter = o.iterations;
+        sc.bad_mask = planes.bit_mask(std::span<std::string const>(o.bad_mask_planes));
+        for (std::size_t k = 0; k < n; ++k) {
+            auto const part = L.views[k].subimage(L.views[k].bbox().clipped_to(bbox));
+            MaskedImageView<float const> const var(part.variance(), part.mask(), part.variance());
+            double const m = statistics(var, Stat::MeanClip, sc).get(Stat::MeanClip).value;
+            double const s = scales.empty() ? 1.0 : scales[k];
+            double const w = 1.0 / (m * s * s);
+            cfg.weights.push_back(std::isfinite(w) && w > 0 ? w : 0.0);
+        }
     }
     Progress progress(!o.quiet && (tty || o.force_progress), "stacking " + std::to_string(n) + " inputs");
     cfg.progress = [&](std::size_t done, std::size_t total) { progress(done, total); };
