@@ -503,3 +503,15 @@ TEST_CASE_TEMPLATE("bit-identical across tilings for rows wider than the sample 
     auto const in = random_stack(5, box, 11);
     check_invariance<C>(in, box);
 }
+
+TEST_CASE("default weights: MEANCLIP of the variance plane ignores bad pixels and outliers, scaled by s²") {
+    std::vector<MaskedImageF> in{flat(1.f, 2.f), flat(3.f, 4.f)};
+    in[0].variance()(2, 1) = 1000.f; // clipped: median 2, IQR 0 -> window 2 ± 0
+    in[1].variance()(0, 0) = 50.f;
+    in[1].mask()(0, 0) = bit("BAD"); // excluded by the bad mask
+    StackConfig cfg;
+    cfg.scales = {1, 2};
+    auto r = Stacker<WeightedMean>(cfg)(views(in), box32);
+    CHECK(r.weights[0] == doctest::Approx(1.0 / 2));       // 1 / 2
+    CHECK(r.weights[1] == doctest::Approx(1.0 / (4 * 4))); // 1 / (s² · 4) with s = 2
+}

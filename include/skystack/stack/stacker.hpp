@@ -7,6 +7,7 @@
 #include <skystack/stack/config.hpp>
 #include <skystack/stack/detail/kernels.hpp>
 #include <skystack/stack/policies.hpp>
+#include <skystack/statistics/statistics.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -51,44 +52,17 @@ struct default_reject<C> {
     using type = typename C::default_reject;
 };
 
-/// afw MEANCLIP of one plane (unweighted, NaN-safe, pixels with `bad` bits skipped): the default input weight
-/// is its inverse on the variance plane.
-template <class P>
-double mean_clip_plane(ImageView<P const> img, ImageView<MaskPixel const> msk, MaskPixel bad, ClipParams p,
-                       double scale = 1.0) {
-    std::vector<double> v;
-    v.reserve(std::size_t(img.bbox().area()));
-    for (int y = 0; y < img.height(); ++y) {
-        auto const r = img.row(y);
-        auto const m = msk.row(y);
-        for (std::size_t x = 0; x < r.size(); ++x)
-            if (!(m[x] & bad) && std::isfinite(double(r[x]))) v.push_back(double(r[x]) * scale);
-    }
-    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-    std::vector<double> s = v;
-    std::sort(s.begin(), s.end());
-    std::span<double const> ss(s);
-    double center = sorted_quantile<double>(ss, 0.5);
-    double hw =
-        p.nsigma * SigmaClip::iqr_to_sigma * (sorted_quantile<double>(ss, 0.75) - sorted_quantile<double>(ss, 0.25));
-    double mean = std::numeric_limits<double>::quiet_NaN();
-    for (int it = 0; it < p.max_iter; ++it) {
-        double n = 0, sd = 0, sdd = 0;
-        for (double x : v) {
-            double const d = x - center;
-            if (!(std::abs(d) <= hw)) continue;
-            n += 1;
-            sd += d;
-            sdd += d * d;
-        }
-        double const m = sd / n;
-        double var = (sdd / n - m * m) * (n / (n - 1));
-        if (!(var >= 0)) var = 0;
-        mean = center + m;
-        center = mean;
-        hw = p.nsigma * std::sqrt(var);
-    }
-    return mean;
+/// AssembleCoadd's input weight: 1 / MEANCLIP of the input's variance plane (pixels with `bad` bits skipped,
+/// NaN-safe, unweighted), scaled by s²; computed with skystack::statistics on a masked view whose image is the
+/// variance plane. Returns NaN when no pixel is accepted.
+template <class T>
+double mean_clip_variance(MaskedImageView<T const> v, MaskPixel bad, ClipParams p, double scale2) {
+    MaskedImageView<float const> const var_as_image(v.variance(), ConstMaskView(v.mask()), v.variance());
+    StatisticsConfig sc;
+    sc.nsigma = p.nsigma;
+    sc.max_iter = p.max_iter;
+    sc.bad_mask = bad;
+    return statistics(var_as_image, Stat::MeanClip, sc).value(Stat::MeanClip) * scale2;
 }
 
 template <class T>
@@ -427,7 +401,7 @@ private:
                           detail::ThreadScratch<T>& s) const {
         auto const v = part_of(k, bbox, s);
         if (v.empty()) return 0.0;
-        double const mv = detail::mean_clip_plane<float>(v.variance(), v.mask(), bad, m_cfg.clip, sc * sc);
+        double const mv = detail::mean_clip_variance<T>(v, bad, m_cfg.clip, sc * sc);
         s.owned[k] = MaskedImage<T>();
         return (mv > 0 && std::isfinite(mv)) ? 1.0 / mv : 0.0;
     }
