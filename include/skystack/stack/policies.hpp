@@ -437,29 +437,31 @@ struct SigmaClip {
         B hw = B(T(p.nsigma * iqr_to_sigma)) *
                (detail::sorted_quantile<B>(ss, n, 0.75) - detail::sorted_quantile<B>(ss, n, 0.25));
         MeanResult<B> r{};
-        for (int it = 0; it < p.max_iter; ++it) {
-            bool const last = it + 1 == p.max_iter;
+        // one clipping pass about `center` ± `hw` over all samples; the last pass also forms Σw²V and the count
+        auto pass = [&]<bool Last>(std::bool_constant<Last>) {
             B sw(0), sw2(0), sd(0), sdd(0), sw2v(0), kept(0);
             for (std::size_t i = 0; i < N; ++i) {
                 B const d = v[i] - center;
                 auto const k = xsimd::abs(d) <= hw; // +inf samples fail, a NaN window fails all
-                B const wi = xsimd::select(k, w[i], B(0));
-                B const dk = xsimd::select(k, d, B(0));
-                sw += wi;
-                sw2 += wi * wi;
-                sd += wi * dk;
-                sdd += wi * dk * dk;
-                if (last) {
-                    sw2v += xsimd::select(k, wi * wi * var[i], B(0));
-                    kept += xsimd::select(k, B(1), B(0));
+                B const wi = w[i];
+                B const wd = wi * d; // NaN for +inf samples, never selected
+                sw = xsimd::select(k, sw + wi, sw);
+                sw2 = xsimd::select(k, xsimd::fma(wi, wi, sw2), sw2);
+                sd = xsimd::select(k, sd + wd, sd);
+                sdd = xsimd::select(k, xsimd::fma(wd, d, sdd), sdd);
+                if constexpr (Last) {
+                    sw2v = xsimd::select(k, xsimd::fma(wi * wi, var[i], sw2v), sw2v);
+                    kept = xsimd::select(k, kept + B(1), kept);
                 }
             }
             B const m = sd / sw;
             B const varc = (sdd / sw - m * m) * (sw * sw / (sw * sw - sw2));
             center += m;
             hw = B(T(p.nsigma)) * xsimd::sqrt(xsimd::select(varc >= B(0), varc, B(0)));
-            if (last) r = {center, sw2v / (sw * sw), varc * sw2 / (sw * sw), kept};
-        }
+            if constexpr (Last) r = {center, sw2v / (sw * sw), varc * sw2 / (sw * sw), kept};
+        };
+        for (int it = 0; it + 1 < p.max_iter; ++it) pass(std::false_type{});
+        pass(std::true_type{});
         return r;
     }
 
