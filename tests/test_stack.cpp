@@ -383,6 +383,7 @@ struct DropMax {
 TEST_CASE("user-defined combine and rejection policies") {
     std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(6.f), flat(10.f)};
     in[3].mask()(0, 0) = bit("BAD");
+    CHECK(MidRange::name == "midrange");
     auto r = Stacker<MidRange>(unit_cfg())(views(in), box32);
     CHECK(r.coadd.image()(1, 0) == doctest::Approx(5.5));         // (1+10)/2
     CHECK(r.coadd.image()(0, 0) == doctest::Approx(3.5));         // (1+6)/2

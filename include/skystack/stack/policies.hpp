@@ -155,7 +155,7 @@ inline std::span<std::pair<std::uint16_t, std::uint16_t> const> cached_sorting_n
 }
 
 /// Number of comparators of Batcher's network for N (a power of two) elements.
-consteval std::size_t batcher_size(std::size_t N) {
+constexpr std::size_t batcher_size(std::size_t N) {
     std::size_t c = 0;
     for (std::size_t p = 1; p < N; p <<= 1)
         for (std::size_t k = p; k >= 1; k >>= 1)
@@ -177,19 +177,28 @@ consteval auto batcher_network() {
                         out[c++] = {std::uint8_t(i + j), std::uint8_t(i + j + k)};
     return out;
 }
-/// Sort N batches held in a local array, fully unrolled so that they can live in registers.
-template <std::size_t N, class B>
-SKYSTACK_FORCEINLINE void sort_fixed(B* r) noexcept {
+/// Comparators [Off, Off + 128) of the N-input network, unrolled (folds stay under clang's 256-expression limit).
+template <std::size_t N, std::size_t Off, class B>
+SKYSTACK_FORCEINLINE void sort_block(B* r) noexcept {
     static constexpr auto net = batcher_network<N>();
+    constexpr std::size_t count = std::min<std::size_t>(128, net.size() - Off);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         ((void)([&] {
-             B const a = r[net[I].first], b = r[net[I].second];
-             r[net[I].first] = xsimd::min(a, b);
-             r[net[I].second] = xsimd::max(a, b);
+             constexpr auto c = net[Off + I];
+             B const a = r[c.first], b = r[c.second];
+             r[c.first] = xsimd::min(a, b);
+             r[c.second] = xsimd::max(a, b);
          }()),
          ...);
     }
-    (std::make_index_sequence<net.size()>{});
+    (std::make_index_sequence<count>{});
+}
+/// Sort N batches held in a local array, fully unrolled so that they can live in registers.
+template <std::size_t N, class B>
+SKYSTACK_FORCEINLINE void sort_fixed(B* r) noexcept {
+    constexpr std::size_t size = batcher_size(N);
+    [&]<std::size_t... K>(std::index_sequence<K...>) { (sort_block<N, K * 128>(r), ...); }
+    (std::make_index_sequence<(size + 127) / 128>{});
 }
 template <std::size_t N, class B>
 void sort_padded(std::span<B const> src, std::span<B> v) noexcept {
