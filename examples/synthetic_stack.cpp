@@ -4,6 +4,7 @@
 #include <skystack/stack/stacker.hpp>
 #include <skystack/synthetic.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
