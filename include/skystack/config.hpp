@@ -13,7 +13,7 @@
 #include <cstdlib>
 #define SKYSTACK_ASSERT(cond, msg)                                                                                     \
     ((cond) ? (void)0                                                                                                  \
-            : (std::fprintf(stderr, "%s:%d: skystack assertion failed: %s (%s)\n", __FILE__, __LINE__, #cond, msg),  \
+            : (std::fprintf(stderr, "%s:%d: skystack assertion failed: %s (%s)\n", __FILE__, __LINE__, #cond, msg),    \
                std::abort()))
 #endif
 #endif

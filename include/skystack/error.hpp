@@ -93,7 +93,8 @@ public:
 
 namespace detail {
 /// Builds an exception message from streamable pieces: `throw LengthError(detail::msg("width ", w, " != ", v));`
-template <class... Args> std::string msg(Args const&... args) {
+template <class... Args>
+std::string msg(Args const&... args) {
     std::ostringstream os;
     (os << ... << args);
     return os.str();

@@ -5,8 +5,10 @@
 
 namespace skystack {
 
-template <class T> struct Point;
-template <class T> struct Extent;
+template <class T>
+struct Point;
+template <class T>
+struct Extent;
 using Point2I = Point<int>;
 using Point2D = Point<double>;
 using Extent2I = Extent<int>;
@@ -18,6 +20,7 @@ using VariancePixel = float;
 
 class MaskPlanes;
 class Mask;
-template <class P> class BasicMaskView;
+template <class P>
+class BasicMaskView;
 
 } // namespace skystack

@@ -21,13 +21,16 @@ namespace skystack::simd {
 /// The architecture the user's compile flags select (xsimd::default_arch).
 using default_arch = xsimd::default_arch;
 
-template <class T, class A = default_arch> using batch = xsimd::batch<T, A>;
+template <class T, class A = default_arch>
+using batch = xsimd::batch<T, A>;
 
 /// Lanes of a batch of T on architecture A.
-template <class T, class A = default_arch> inline constexpr std::size_t lanes = xsimd::batch<T, A>::size;
+template <class T, class A = default_arch>
+inline constexpr std::size_t lanes = xsimd::batch<T, A>::size;
 
 /// Horizontal sum.
-template <class T, class A> T reduce_add(xsimd::batch<T, A> const& b) noexcept {
+template <class T, class A>
+T reduce_add(xsimd::batch<T, A> const& b) noexcept {
 #if XSIMD_VERSION_MAJOR >= 9
     return xsimd::reduce_add(b);
 #else
@@ -36,7 +39,8 @@ template <class T, class A> T reduce_add(xsimd::batch<T, A> const& b) noexcept {
 }
 
 /// Horizontal minimum (reduce_min is 9.0+; spill and loop on 8.1).
-template <class T, class A> T reduce_min(xsimd::batch<T, A> const& b) noexcept {
+template <class T, class A>
+T reduce_min(xsimd::batch<T, A> const& b) noexcept {
 #if XSIMD_VERSION_MAJOR >= 9
     return xsimd::reduce_min(b);
 #else
@@ -47,7 +51,8 @@ template <class T, class A> T reduce_min(xsimd::batch<T, A> const& b) noexcept {
 }
 
 /// Horizontal maximum.
-template <class T, class A> T reduce_max(xsimd::batch<T, A> const& b) noexcept {
+template <class T, class A>
+T reduce_max(xsimd::batch<T, A> const& b) noexcept {
 #if XSIMD_VERSION_MAJOR >= 9
     return xsimd::reduce_max(b);
 #else
@@ -58,14 +63,16 @@ template <class T, class A> T reduce_max(xsimd::batch<T, A> const& b) noexcept {
 }
 
 /// Number of true lanes (xsimd::count is 13.1+): select 1/0 and sum.
-template <class T, class A> std::size_t count_true(xsimd::batch_bool<T, A> const& m) noexcept {
+template <class T, class A>
+std::size_t count_true(xsimd::batch_bool<T, A> const& m) noexcept {
     using B = xsimd::batch<T, A>;
     return static_cast<std::size_t>(reduce_add(xsimd::select(m, B(T(1)), B(T(0)))));
 }
 
 /// Reinterpret the bits of a batch as a batch of another element type of the same width (xsimd's bitwise_cast
 /// takes the target batch type on 8.x and the target element type from 9.0).
-template <class To, class From, class A> xsimd::batch<To, A> bit_cast_batch(xsimd::batch<From, A> const& b) noexcept {
+template <class To, class From, class A>
+xsimd::batch<To, A> bit_cast_batch(xsimd::batch<From, A> const& b) noexcept {
     static_assert(sizeof(To) == sizeof(From));
 #if XSIMD_VERSION_MAJOR >= 9
     return xsimd::bitwise_cast<To>(b);
@@ -75,7 +82,8 @@ template <class To, class From, class A> xsimd::batch<To, A> bit_cast_batch(xsim
 }
 
 /// A batch_bool as a batch of all-ones / all-zeros lanes of the same element type (portable across versions).
-template <class T, class A> xsimd::batch<T, A> bool_bits(xsimd::batch_bool<T, A> const& m) noexcept {
+template <class T, class A>
+xsimd::batch<T, A> bool_bits(xsimd::batch_bool<T, A> const& m) noexcept {
     using U = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
     T const ones = std::bit_cast<T>(~U(0));
     return xsimd::select(m, xsimd::batch<T, A>(ones), xsimd::batch<T, A>(T(0)));
