@@ -7,3 +7,7 @@ include(${CMAKE_CURRENT_SOURCE_DIR}/cli.cmake OPTIONAL)
 include(${CMAKE_CURRENT_SOURCE_DIR}/compile_fail.cmake OPTIONAL)
 include(${CMAKE_CURRENT_SOURCE_DIR}/dcr.cmake OPTIONAL)
 include(${CMAKE_CURRENT_SOURCE_DIR}/stack.cmake OPTIONAL)
+
+# The checked-in .clang-format is enforced on every tracked C++ file.
+add_test(NAME format.clang_format COMMAND bash ${PROJECT_SOURCE_DIR}/tests/check_format.sh)
+set_tests_properties(format.clang_format PROPERTIES LABELS format)
