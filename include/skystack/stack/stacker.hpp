@@ -119,7 +119,7 @@ void accumulated_row(TileBuffers<T> const& tb, std::size_t o, std::size_t width,
         B const a0 = B::load_aligned(tb.a0.data() + o + x);
         B const a2 = B::load_aligned(tb.a2.data() + o + x);
         if constexpr (Kind == Accumulate::weighted_sum && Error != ErrorModel::sum) {
-            B const sw = B::load_aligned(tb.sw.data() + o + x);
+            B const sw = B::load_aligned(tb.sw_data() + o + x);
             (a0 / sw).store_aligned(value + x);
             (a2 / (sw * sw)).store_aligned(var + x);
         } else {
@@ -328,6 +328,9 @@ private:
             plan.scale2.push_back(T(sc * sc));
             if (w[k] > 0) ++plan.n_active;
         }
+        plan.unit_weights =
+            std::all_of(plan.weight.begin(), plan.weight.end(), [](T x) { return x == T(0) || x == T(1); });
+        plan.unit_scales = std::all_of(plan.scale.begin(), plan.scale.end(), [](T x) { return x == T(1); });
 
         StackResult<T> res{{}, {}, w};
         MaskedImageView<T> out_view;

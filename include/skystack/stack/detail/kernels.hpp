@@ -51,6 +51,10 @@ struct StackPlan {
     std::vector<std::pair<MaskPixel, MaskPixel>> map;
     bool scatter = false;
     bool record_clipped = true;
+    /// Every active weight is 1 (Σw = count, w·x = x: the kernel skips Σw and the weight products, bit-identical).
+    bool unit_weights = false;
+    /// Every scale is 1 (x·1 = x: the kernel skips the scaling, bit-identical).
+    bool unit_scales = false;
     ClipParams clip{};
 };
 
@@ -83,7 +87,7 @@ SKYSTACK_FORCEINLINE ubatch_t<T> as_uint(batch_t<T> f) noexcept {
     return simd::bit_cast_batch<uint_for<T>>(f);
 }
 
-/// Most mask-propagation thresholds a stack may have (one accumulator register each, kept in registers).
+/// Most mask-propagation thresholds a stack may have.
 inline constexpr std::size_t max_thresholds = 4;
 
 /// Per-pixel bookkeeping shared by every policy, over one tile (accumulating path) or one row (sample path):
@@ -97,6 +101,10 @@ struct TileBuffers {
     AlignedBuffer<T> cnt, sw, a0, a2;
     AlignedBuffer<uint_for<T>> orm;
     std::vector<AlignedBuffer<T>> rb;
+    bool sw_is_cnt = false; ///< unit weights: Σw is not accumulated, it equals the count
+
+    /// Σw per pixel (the count where every weight is 1).
+    [[nodiscard]] T const* sw_data() const noexcept { return sw_is_cnt ? cnt.data() : sw.data(); }
 
     void resize(std::size_t stride_, std::size_t rows_, std::size_t nthr) {
         std::size_t const n = stride_ * rows_;
@@ -114,6 +122,7 @@ struct TileBuffers {
     }
     void reset(Accumulate kind) {
         std::size_t const n = stride * rows;
+        sw_is_cnt = false;
         std::fill_n(cnt.data(), n, T(0));
         std::fill_n(sw.data(), n, T(0));
         T const init = kind == Accumulate::min   ? std::numeric_limits<T>::infinity()
@@ -126,37 +135,33 @@ struct TileBuffers {
     }
 };
 
-/// The bookkeeping of one batch of pixels, held in registers while several inputs are added to it.
+/// The bookkeeping of one batch of pixels, held in registers while several inputs are added to it. The rejected
+/// weights are not held: rejections are rare, so their (in-order) updates go straight to the tile buffers.
 template <class T>
 struct Regs {
     batch_t<T> cnt, sw, a0, a2;
     ubatch_t<T> orm;
-    batch_t<T> rb[max_thresholds];
 
-    template <bool Acc = true>
-    SKYSTACK_FORCEINLINE void load(TileBuffers<T> const& tb, std::size_t o, std::size_t nthr) noexcept {
+    template <bool Acc = true, bool SW = true>
+    SKYSTACK_FORCEINLINE void load(TileBuffers<T> const& tb, std::size_t o) noexcept {
         using B = batch_t<T>;
         cnt = B::load_unaligned(tb.cnt.data() + o);
-        sw = B::load_unaligned(tb.sw.data() + o);
+        if constexpr (SW) sw = B::load_unaligned(tb.sw.data() + o);
         if constexpr (Acc) {
             a0 = B::load_unaligned(tb.a0.data() + o);
             a2 = B::load_unaligned(tb.a2.data() + o);
         }
         orm = ubatch_t<T>::load_unaligned(tb.orm.data() + o);
-        for (std::size_t b = 0; b < max_thresholds; ++b) // fixed bound: rb[b] stays in registers
-            rb[b] = b < nthr ? B::load_unaligned(tb.rb[b].data() + o) : B(T(0));
     }
-    template <bool Acc = true>
-    SKYSTACK_FORCEINLINE void store(TileBuffers<T>& tb, std::size_t o, std::size_t nthr) const noexcept {
+    template <bool Acc = true, bool SW = true>
+    SKYSTACK_FORCEINLINE void store(TileBuffers<T>& tb, std::size_t o) const noexcept {
         cnt.store_unaligned(tb.cnt.data() + o);
-        sw.store_unaligned(tb.sw.data() + o);
+        if constexpr (SW) sw.store_unaligned(tb.sw.data() + o);
         if constexpr (Acc) {
             a0.store_unaligned(tb.a0.data() + o);
             a2.store_unaligned(tb.a2.data() + o);
         }
         orm.store_unaligned(tb.orm.data() + o);
-        for (std::size_t b = 0; b < max_thresholds; ++b)
-            if (b < nthr) rb[b].store_unaligned(tb.rb[b].data() + o);
     }
 };
 
@@ -166,34 +171,61 @@ struct InputConsts {
     batch_t<T> s, s2, w, w2;
 };
 
-/// Add one batch of samples (raw value x, mask m, raw variance v) of one input to the registers. Returns the
-/// accepted lanes as all-ones bits; `xs` and `vs` receive the scaled value and variance.
-template <class T, Accumulate Kind>
-SKYSTACK_FORCEINLINE ubatch_t<T> add_sample(Regs<T>& r, StackPlan<T> const& plan, InputConsts<T> const& c, batch_t<T> x,
-                                            ubatch_t<T> m, batch_t<T> v, batch_t<T>& xs, batch_t<T>& vs) noexcept {
+/// The rarely taken part of add_sample, for a batch with some sample not accepted: such a sample contributes only
+/// its bad bits to the mask bits, and its weight to the rejected weight of each threshold plane it carries (kept in
+/// the tile buffers at offset `o`).
+/// Returns the bits to OR into the mask bits.
+template <class T>
+inline ubatch_t<T> add_rejected(TileBuffers<T>& tb, std::size_t o, StackPlan<T> const& plan, batch_t<T> w,
+                                xsimd::batch_bool<T> good, ubatch_t<T> m) noexcept {
     using B = batch_t<T>;
     using U = ubatch_t<T>;
     using UI = uint_for<T>;
-    xs = x * c.s;
-    U const bad(UI(plan.bad));
-    // accepted: no bad bit and a finite value; kept as a lane mask (a k-register on AVX-512)
-    auto const good = xsimd::isfinite(xs) && simd::bool_cast<T>((m & bad) == U(UI(0)));
     U const gu = simd::bool_bits(simd::bool_cast<UI>(good));
-    m = m & U(UI(~plan.remove));
-    r.cnt = xsimd::select(good, r.cnt + B(T(1)), r.cnt);
-    r.sw = xsimd::select(good, r.sw + c.w, r.sw);
-    r.orm |= m & (gu | bad);
-    if (std::size_t const nthr = plan.thr_bits.size(); nthr != 0) {
-        for (std::size_t b = 0; b < max_thresholds; ++b)
-            if (b < nthr) {
-                auto const rej = !good && simd::bool_cast<T>((m & U(UI(plan.thr_bits[b]))) != U(UI(0)));
-                r.rb[b] = xsimd::select(rej, r.rb[b] + c.w, r.rb[b]);
-            }
+    for (std::size_t b = 0; b < plan.thr_bits.size(); ++b) {
+        auto const rej = !good && simd::bool_cast<T>((m & U(UI(plan.thr_bits[b] & ~plan.remove))) != U(UI(0)));
+        T* const p = tb.rb[b].data() + o;
+        B const rb = B::load_unaligned(p);
+        xsimd::select(rej, rb + w, rb).store_unaligned(p);
     }
-    vs = v * c.s2;
+    return m & (gu | U(UI(plan.bad)));
+}
+
+/// Add one batch of samples (raw value x, mask m, raw variance v) of one input to the registers (rejected weights:
+/// to the tile buffers at offset `o`). Returns the accepted lanes; `xs` and `vs` receive the scaled value and
+/// variance. The removed planes stay in the mask bits (finish_row clears them). UnitW/UnitS: every weight/scale of
+/// the stack is 1, so Σw is the count and the products by w, w², s, s² (exact) are skipped.
+template <class T, Accumulate Kind, bool UnitW = false, bool UnitS = false>
+SKYSTACK_FORCEINLINE xsimd::batch_bool<T>
+add_sample(Regs<T>& r, TileBuffers<T>& tb, std::size_t o, StackPlan<T> const& plan, InputConsts<T> const& c,
+           batch_t<T> x, ubatch_t<T> m, batch_t<T> v, batch_t<T>& xs, batch_t<T>& vs) noexcept {
+    using B = batch_t<T>;
+    using U = ubatch_t<T>;
+    using UI = uint_for<T>;
+    if constexpr (UnitS)
+        xs = x;
+    else
+        xs = x * c.s;
+    // accepted: no bad bit and a finite value; kept as a lane mask (a k-register on AVX-512)
+    auto const good = xsimd::isfinite(xs) && simd::bool_cast<T>((m & U(UI(plan.bad))) == U(UI(0)));
+    r.cnt = xsimd::select(good, r.cnt + B(T(1)), r.cnt);
+    if constexpr (!UnitW) r.sw = xsimd::select(good, r.sw + c.w, r.sw);
+    if (xsimd::all(good)) [[likely]]
+        r.orm |= m;
+    else
+        r.orm |= add_rejected<T>(tb, o, plan, c.w, good, m);
+    if constexpr (UnitS)
+        vs = v;
+    else
+        vs = v * c.s2;
     if constexpr (Kind == Accumulate::weighted_sum) {
-        r.a0 = xsimd::select(good, r.a0 + c.w * xs, r.a0);
-        r.a2 = xsimd::select(good, r.a2 + c.w2 * vs, r.a2);
+        if constexpr (UnitW) {
+            r.a0 = xsimd::select(good, r.a0 + xs, r.a0);
+            r.a2 = xsimd::select(good, r.a2 + vs, r.a2);
+        } else {
+            r.a0 = xsimd::select(good, r.a0 + c.w * xs, r.a0);
+            r.a2 = xsimd::select(good, r.a2 + c.w2 * vs, r.a2);
+        }
     } else if constexpr (Kind == Accumulate::min || Kind == Accumulate::max) {
         constexpr T fill =
             Kind == Accumulate::min ? std::numeric_limits<T>::infinity() : -std::numeric_limits<T>::infinity();
@@ -202,7 +234,7 @@ SKYSTACK_FORCEINLINE ubatch_t<T> add_sample(Regs<T>& r, StackPlan<T> const& plan
         r.a0 = xsimd::select(upd, xm, r.a0);
         r.a2 = xsimd::select(upd, vs, r.a2);
     }
-    return gu;
+    return good;
 }
 
 /// Row pointers of one input part.
@@ -213,12 +245,34 @@ struct PartRow {
     float const* var;
 };
 
+/// One batch of pixels (buffer offset `o`) of G inputs (row pointers + `off`), added in order in registers.
+template <class T, Accumulate Kind, std::size_t G, bool UnitW, bool UnitS>
+SKYSTACK_FORCEINLINE void accumulate_step(TileBuffers<T>& tb, StackPlan<T> const& plan, InputConsts<T> const* c,
+                                          PartRow<T> const* rows, std::size_t off, std::size_t o) noexcept {
+    using B = batch_t<T>;
+    Regs<T> r;
+    r.template load<true, !UnitW>(tb, o);
+    [&]<std::size_t... I>(std::index_sequence<I...>) { // unrolled: inputs in order
+        (
+            (void)[&] {
+                B xs, vs;
+                add_sample<T, Kind, UnitW, UnitS>(r, tb, o, plan, c[I], B::load_unaligned(rows[I].img + off),
+                                                  load_mask<T>(rows[I].msk + off), load_as<T>(rows[I].var + off), xs,
+                                                  vs);
+            }(),
+            ...);
+    }
+    (std::make_index_sequence<G>{});
+    r.template store<true, !UnitW>(tb, o);
+}
+
 /// Add G inputs whose parts share one bbox to the tile buffers: the buffers are loaded and stored once per G
 /// inputs, the inputs are added in order in registers (the same per-pixel operation sequence as one at a time).
-/// `ox, oy`: the parts' offset inside the tile.
-template <class T, Accumulate Kind, std::size_t G>
-void accumulate_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std::size_t const* ks, std::size_t ox,
-                      std::size_t oy, StackPlan<T> const& plan) {
+/// `ox, oy`: the parts' offset inside the tile. UnitW: Σw is not accumulated (TileBuffers::sw_is_cnt).
+template <class T, Accumulate Kind, std::size_t G, bool UnitW, bool UnitS>
+void accumulate_group_as(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std::size_t const* ks,
+                         std::size_t ox, std::size_t oy, StackPlan<T> const& plan, MaskedImageView<T const> const* next,
+                         std::size_t n_next) {
     using B = batch_t<T>;
     constexpr std::size_t L = lanes_v<T>;
     InputConsts<T> c[G];
@@ -226,7 +280,6 @@ void accumulate_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts,
         T const w = plan.weight[ks[g]];
         c[g] = {B(plan.scale[ks[g]]), B(plan.scale2[ks[g]]), B(w), B(w * w)};
     }
-    std::size_t const nthr = plan.thr_bits.size();
     auto const width = static_cast<std::size_t>(parts[0].width());
     std::size_t const full = width / L * L;
     for (int y = 0; y < parts[0].height(); ++y) {
@@ -234,32 +287,50 @@ void accumulate_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts,
         for (std::size_t g = 0; g < G; ++g)
             pr[g] = {parts[g].image().row(y).data(), parts[g].mask().row(y).data(), parts[g].variance().row(y).data()};
         std::size_t const base = (oy + std::size_t(y)) * tb.stride + ox;
-        auto step = [&](PartRow<T> const* rows, std::size_t off, std::size_t o) {
-            Regs<T> r;
-            r.load(tb, o, nthr);
-            [&]<std::size_t... I>(std::index_sequence<I...>) { // unrolled: inputs in order
-                (
-                    (void)[&] {
-                        B xs, vs;
-                        add_sample<T, Kind>(r, plan, c[I], B::load_unaligned(rows[I].img + off),
-                                            load_mask<T>(rows[I].msk + off), load_as<T>(rows[I].var + off), xs, vs);
-                    }(),
-                    ...);
-            }
-            (std::make_index_sequence<G>{});
-            r.store(tb, o, nthr);
-        };
+        // software prefetch, one line per stream a fixed distance ahead; near the row's end, of the next row
+        constexpr std::size_t D = SKYSTACK_STACK_PREFETCH;
+        std::size_t const split = width > D ? std::min(full, width - D) : 0;
         std::size_t x = 0;
+        for (; x < split; x += L) {
+#if defined(__GNUC__) || defined(__clang__)
+            if constexpr (D > 0)
+                if (x % (64 / sizeof(T)) == 0)
+                    for (std::size_t g = 0; g < G; ++g) {
+                        __builtin_prefetch(pr[g].img + x + D);
+                        __builtin_prefetch(pr[g].msk + x + D);
+                        __builtin_prefetch(pr[g].var + x + D);
+                    }
+#endif
+            accumulate_step<T, Kind, G, UnitW, UnitS>(tb, plan, c, pr, x, base + x);
+        }
+        // the rows read next: this group's next row, or on its last row the first row of the next group
+        PartRow<T> nr[G]{};
+        std::size_t nn = 0, nwidth = 0;
+        if (y + 1 < parts[0].height()) {
+            nn = G;
+            nwidth = width;
+            for (std::size_t g = 0; g < G; ++g)
+                nr[g] = {parts[g].image().row(y + 1).data(), parts[g].mask().row(y + 1).data(),
+                         parts[g].variance().row(y + 1).data()};
+        } else if (next != nullptr) {
+            nn = std::min(G, n_next);
+            nwidth = static_cast<std::size_t>(next[0].width());
+            for (std::size_t g = 0; g < nn; ++g)
+                nr[g] = {next[g].image().row(0).data(), next[g].mask().row(0).data(), next[g].variance().row(0).data()};
+        }
         for (; x < full; x += L) {
 #if defined(__GNUC__) || defined(__clang__)
-            if (x % (64 / sizeof(T)) == 0 && x + SKYSTACK_STACK_PREFETCH < width)
-                for (std::size_t g = 0; g < G; ++g) { // one line per stream, a fixed distance ahead
-                    __builtin_prefetch(pr[g].img + x + SKYSTACK_STACK_PREFETCH);
-                    __builtin_prefetch(pr[g].msk + x + SKYSTACK_STACK_PREFETCH);
-                    __builtin_prefetch(pr[g].var + x + SKYSTACK_STACK_PREFETCH);
-                }
+            if (D > 0 && x % (64 / sizeof(T)) == 0) {
+                std::size_t const nx = x + D - width;
+                if (nx < nwidth)
+                    for (std::size_t g = 0; g < nn; ++g) {
+                        __builtin_prefetch(nr[g].img + nx);
+                        __builtin_prefetch(nr[g].msk + nx);
+                        __builtin_prefetch(nr[g].var + nx);
+                    }
+            }
 #endif
-            step(pr, x, base + x);
+            accumulate_step<T, Kind, G, UnitW, UnitS>(tb, plan, c, pr, x, base + x);
         }
         if (x < width) { // tail through padded temporaries: NaN values are never accepted and carry no bits
             alignas(64) T ti[G][L];
@@ -275,9 +346,27 @@ void accumulate_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts,
                 }
                 tr[g] = {ti[g], tm[g], tv[g]};
             }
-            step(tr, 0, base + x);
+            accumulate_step<T, Kind, G, UnitW, UnitS>(tb, plan, c, tr, 0, base + x);
         }
     }
+}
+
+/// accumulate_group_as for the plan's weights and scales. Unit weights skip Σw only where the whole tile is
+/// accumulated so (`tb.sw_is_cnt`); an OnlineStacker, whose later inputs are unknown, always keeps Σw.
+/// `next`, `n_next`: the parts added after these (only prefetched), if any.
+template <class T, Accumulate Kind, std::size_t G>
+void accumulate_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std::size_t const* ks, std::size_t ox,
+                      std::size_t oy, StackPlan<T> const& plan, MaskedImageView<T const> const* next = nullptr,
+                      std::size_t n_next = 0) {
+    bool const unit_w = tb.sw_is_cnt;
+    if (unit_w && plan.unit_scales)
+        accumulate_group_as<T, Kind, G, true, true>(tb, parts, ks, ox, oy, plan, next, n_next);
+    else if (unit_w)
+        accumulate_group_as<T, Kind, G, true, false>(tb, parts, ks, ox, oy, plan, next, n_next);
+    else if (plan.unit_scales)
+        accumulate_group_as<T, Kind, G, false, true>(tb, parts, ks, ox, oy, plan, next, n_next);
+    else
+        accumulate_group_as<T, Kind, G, false, false>(tb, parts, ks, ox, oy, plan, next, n_next);
 }
 
 /// Add the parts of inputs `ks` (clipped to the tile; empty views are skipped) in order, grouping runs of
@@ -285,26 +374,38 @@ void accumulate_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts,
 template <class T, Accumulate Kind>
 void accumulate_parts(TileBuffers<T>& tb, std::span<MaskedImageView<T const> const> parts, Box2I tile,
                       StackPlan<T> const& plan) {
+    tb.sw_is_cnt = plan.unit_weights; // the tile is accumulated from scratch (reset) by these inputs only
     std::vector<std::size_t> ks;
     ks.reserve(parts.size());
     for (std::size_t k = 0; k < parts.size(); ++k)
         if (!parts[k].empty()) ks.push_back(k);
-    MaskedImageView<T const> grp[4];
-    for (std::size_t i = 0; i < ks.size();) {
-        Box2I const b = parts[ks[i]].bbox();
+    MaskedImageView<T const> grp[8];
+    std::size_t i = 0, g = 0;
+    // group of the inputs from ks[j]: four, two or one with the same part bbox; copied to `dst`
+    auto group_at = [&](std::size_t j, MaskedImageView<T const>* dst) {
+        Box2I const b = parts[ks[j]].bbox();
         std::size_t run = 1;
-        while (run < 4 && i + run < ks.size() && parts[ks[i + run]].bbox() == b) ++run;
+        while (run < 4 && j + run < ks.size() && parts[ks[j + run]].bbox() == b) ++run;
+        std::size_t const n = run == 4 ? 4 : run >= 2 ? 2 : 1;
+        for (std::size_t q = 0; q < n; ++q) dst[q] = parts[ks[j + q]];
+        return n;
+    };
+    if (!ks.empty()) g = group_at(0, grp);
+    while (i < ks.size()) {
+        std::size_t const gn = i + g < ks.size() ? group_at(i + g, grp + 4) : 0;
+        MaskedImageView<T const> const* next = gn ? grp + 4 : nullptr;
+        Box2I const b = grp[0].bbox();
         auto const ox = std::size_t(b.min_x() - tile.min_x());
         auto const oy = std::size_t(b.min_y() - tile.min_y());
-        std::size_t const g = run == 4 ? 4 : run >= 2 ? 2 : 1;
-        for (std::size_t j = 0; j < g; ++j) grp[j] = parts[ks[i + j]];
         if (g == 4)
-            accumulate_group<T, Kind, 4>(tb, grp, &ks[i], ox, oy, plan);
+            accumulate_group<T, Kind, 4>(tb, grp, &ks[i], ox, oy, plan, next, gn);
         else if (g == 2)
-            accumulate_group<T, Kind, 2>(tb, grp, &ks[i], ox, oy, plan);
+            accumulate_group<T, Kind, 2>(tb, grp, &ks[i], ox, oy, plan, next, gn);
         else
-            accumulate_group<T, Kind, 1>(tb, grp, &ks[i], ox, oy, plan);
+            accumulate_group<T, Kind, 1>(tb, grp, &ks[i], ox, oy, plan, next, gn);
         i += g;
+        g = gn;
+        for (std::size_t q = 0; q < gn; ++q) grp[q] = grp[4 + q];
     }
 }
 
@@ -323,7 +424,6 @@ void gather_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std
         c[g] = {B(plan.scale[ks[g]]), B(plan.scale2[ks[g]]), B(w), B(w * w)};
         pr[g] = {parts[g].image().row(py).data(), parts[g].mask().row(py).data(), parts[g].variance().row(py).data()};
     }
-    std::size_t const nthr = plan.thr_bits.size();
     auto const width = static_cast<std::size_t>(parts[0].width());
     std::size_t const full = width / L * L;
     B const inf(std::numeric_limits<T>::infinity());
@@ -331,22 +431,22 @@ void gather_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std
     for (std::size_t g = 0; g < G; ++g) ko[g] = ks[g] * stride + ox;
     auto step = [&](PartRow<T> const* rows, std::size_t off, std::size_t x) {
         Regs<T> r;
-        r.template load<false>(tb, ox + x, nthr);
+        r.template load<false>(tb, ox + x);
         [&]<std::size_t... I>(std::index_sequence<I...>) { // unrolled: inputs in order
             (
                 (void)[&] {
                     B xs, vs;
-                    auto const gu = add_sample<T, Accumulate::none>(r, plan, c[I], B::load_unaligned(rows[I].img + off),
-                                                                    load_mask<T>(rows[I].msk + off),
-                                                                    load_as<T>(rows[I].var + off), xs, vs);
+                    auto const good = add_sample<T, Accumulate::none>(
+                        r, tb, ox + x, plan, c[I], B::load_unaligned(rows[I].img + off),
+                        load_mask<T>(rows[I].msk + off), load_as<T>(rows[I].var + off), xs, vs);
                     std::size_t const o = ko[I] + x;
-                    ((xs & as_float<T>(gu)) | (inf & as_float<T>(~gu))).store_unaligned(vals + o);
+                    xsimd::select(good, xs, inf).store_unaligned(vals + o);
                     if constexpr (NeedVar) vs.store_unaligned(vars + o);
                 }(),
                 ...);
         }
         (std::make_index_sequence<G>{});
-        r.template store<false>(tb, ox + x, nthr);
+        r.template store<false>(tb, ox + x);
     };
     std::size_t x = 0;
     for (; x < full; x += L) {
@@ -467,8 +567,8 @@ void finish_row(TileBuffers<T> const& tb, std::size_t o, StackPlan<T> const& pla
     B const nact(T(plan.n_active));
     for (std::size_t x = 0; x < width; x += L) {
         B const n = B::load_aligned(tb.cnt.data() + o + x);
-        B const sw = B::load_aligned(tb.sw.data() + o + x);
-        U const bits = U::load_aligned(tb.orm.data() + o + x);
+        B const sw = B::load_aligned(tb.sw_data() + o + x);
+        U const bits = U::load_aligned(tb.orm.data() + o + x) & U(UI(~plan.remove)); // removed planes cleared here
         U mask = bits & U(UI(~plan.bad)); // afw ORMASK: accepted samples carry no bad bits
         for (std::size_t b = 0; b < plan.thr_bits.size(); ++b) {
             B const r = B::load_aligned(tb.rb[b].data() + o + x);
@@ -488,10 +588,22 @@ void finish_row(TileBuffers<T> const& tb, std::size_t o, StackPlan<T> const& pla
         B const vv = xsimd::select(none, nan, B::load_unaligned(var + x));
         alignas(64) T tv[L], tvv[L], tn[L];
         alignas(64) UI tm[L];
+        std::size_t const m = std::min(L, width - x);
+        if constexpr (std::is_same_v<T, float> && std::is_same_v<UI, MaskPixel>) {
+            if (m == L) { // a whole batch: straight to the output rows
+                val.store_unaligned(out_img + x);
+                vv.store_unaligned(out_var + x);
+                mask.store_unaligned(out_msk + x);
+                if (out_n) {
+                    n.store_aligned(tn);
+                    for (std::size_t l = 0; l < L; ++l) out_n[x + l] = static_cast<std::uint16_t>(tn[l]);
+                }
+                continue;
+            }
+        }
         val.store_aligned(tv);
         vv.store_aligned(tvv);
         mask.store_aligned(tm);
-        std::size_t const m = std::min(L, width - x);
         for (std::size_t l = 0; l < m; ++l) {
             out_img[x + l] = tv[l];
             out_var[x + l] = float(tvv[l]);
