@@ -479,9 +479,32 @@ private:
                     s.chunk_parts[k] = b.empty() ? MaskedImageView<T const>{} : s.parts[k].subimage(b);
                 }
                 auto const tw = std::size_t(cb.width());
+                // the first rows gathered for the next chunk of this tile (prefetched at the end of this gather)
+                NextRows<T> after;
+                {
+                    int const nx = cx + int(chunk) < tile.width() ? cx + int(chunk) : 0;
+                    int const ny = nx != 0 ? ty : ty + 1;
+                    if (ny < tile.height()) {
+                        Box2I const nb = Box2I::from_min_size({tile.min_x() + nx, tile.min_y() + ny},
+                                                              {std::min(int(chunk), tile.width() - nx), 1});
+                        Box2I first;
+                        MaskedImageView<T const> np[4];
+                        for (std::size_t k = 0; k < n && after.n < 4; ++k) {
+                            if (s.parts[k].empty()) continue;
+                            Box2I const b = s.parts[k].bbox().clipped_to(nb);
+                            if (b.empty()) continue;
+                            if (after.n == 0)
+                                first = b;
+                            else if (!(b == first))
+                                break;
+                            np[after.n++] = s.parts[k].subimage(b);
+                        }
+                        after = next_rows<T>(np, after.n, 0);
+                    }
+                }
                 s.tb.reset(Accumulate::none);
                 gather_tile_row<T, need_var>(s.tb, std::span<MaskedImageView<T const> const>(s.chunk_parts), cb, 0,
-                                             plan, s.vals.data(), s.vars.data(), stride);
+                                             plan, s.vals.data(), s.vars.data(), stride, after);
                 for (std::size_t x = 0; x < tw; x += L) {
                     B const n0 = B::load_aligned(s.tb.cnt.data() + x);
                     if constexpr (use_batch) {

@@ -409,12 +409,20 @@ void accumulate_parts(TileBuffers<T>& tb, std::span<MaskedImageView<T const> con
     }
 }
 
+/// The rows a gather reads next (only prefetched): up to four inputs' row pointers, `width` pixels each.
+template <class T>
+struct NextRows {
+    PartRow<T> rows[4]{};
+    std::size_t n = 0, width = 0;
+};
+
 /// Sample path: add row `py` of the G parts (same bbox) of inputs `ks` to the one-row bookkeeping at offset
 /// `ox` and write the scaled values (+inf where not accepted) to `vals + k·stride + ox` and, if NeedVar, the
-/// scaled variances to `vars + k·stride + ox`.
+/// scaled variances to `vars + k·stride + ox`. `next`: the rows gathered after these (prefetched near the row's end).
 template <class T, bool NeedVar, std::size_t G>
 void gather_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std::size_t const* ks, int py,
-                  std::size_t ox, StackPlan<T> const& plan, T* vals, T* vars, std::size_t stride) {
+                  std::size_t ox, StackPlan<T> const& plan, T* vals, T* vars, std::size_t stride,
+                  NextRows<T> const& next) {
     using B = batch_t<T>;
     constexpr std::size_t L = lanes_v<T>;
     InputConsts<T> c[G];
@@ -448,15 +456,33 @@ void gather_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std
         (std::make_index_sequence<G>{});
         r.template store<false>(tb, ox + x);
     };
+    // software prefetch, one line per stream a fixed distance ahead; near the row's end, of the rows read next
+    constexpr std::size_t D = SKYSTACK_STACK_PREFETCH;
+    std::size_t const split = width > D ? std::min(full, width - D) : 0;
     std::size_t x = 0;
+    for (; x < split; x += L) {
+#if defined(__GNUC__) || defined(__clang__)
+        if constexpr (D > 0)
+            if (x % (64 / sizeof(T)) == 0)
+                for (std::size_t g = 0; g < G; ++g) {
+                    __builtin_prefetch(pr[g].img + x + D);
+                    __builtin_prefetch(pr[g].msk + x + D);
+                    if constexpr (NeedVar) __builtin_prefetch(pr[g].var + x + D);
+                }
+#endif
+        step(pr, x, x);
+    }
     for (; x < full; x += L) {
 #if defined(__GNUC__) || defined(__clang__)
-        if (x % (64 / sizeof(T)) == 0 && x + SKYSTACK_STACK_PREFETCH < width)
-            for (std::size_t g = 0; g < G; ++g) {
-                __builtin_prefetch(pr[g].img + x + SKYSTACK_STACK_PREFETCH);
-                __builtin_prefetch(pr[g].msk + x + SKYSTACK_STACK_PREFETCH);
-                if constexpr (NeedVar) __builtin_prefetch(pr[g].var + x + SKYSTACK_STACK_PREFETCH);
-            }
+        if (D > 0 && x % (64 / sizeof(T)) == 0) {
+            std::size_t const nx = x + D - width;
+            if (nx < next.width)
+                for (std::size_t g = 0; g < next.n; ++g) {
+                    __builtin_prefetch(next.rows[g].img + nx);
+                    __builtin_prefetch(next.rows[g].msk + nx);
+                    if constexpr (NeedVar) __builtin_prefetch(next.rows[g].var + nx);
+                }
+        }
 #endif
         step(pr, x, x);
     }
@@ -478,14 +504,25 @@ void gather_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std
     }
 }
 
+/// The row pointers of row `py` of up to four parts, as NextRows.
+template <class T>
+NextRows<T> next_rows(MaskedImageView<T const> const* parts, std::size_t n, int py) noexcept {
+    NextRows<T> r;
+    r.n = std::min<std::size_t>(n, 4);
+    r.width = r.n ? static_cast<std::size_t>(parts[0].width()) : 0;
+    for (std::size_t g = 0; g < r.n; ++g)
+        r.rows[g] = {parts[g].image().row(py).data(), parts[g].mask().row(py).data(),
+                     parts[g].variance().row(py).data()};
+    return r;
+}
+
 /// Sample path, one tile row `ty`: gather every input covering it, grouping inputs with the same part bbox.
-/// Rows of inputs that do not cover the whole tile row are first filled with +inf.
+/// Rows of inputs that do not cover the whole tile row are first filled with +inf. `after`: the rows gathered
+/// after this tile row (prefetched near the end of its last group's row).
 template <class T, bool NeedVar>
 void gather_tile_row(TileBuffers<T>& tb, std::span<MaskedImageView<T const> const> parts, Box2I tile, int ty,
-                     StackPlan<T> const& plan, T* vals, T* vars, std::size_t stride) {
+                     StackPlan<T> const& plan, T* vals, T* vars, std::size_t stride, NextRows<T> const& after = {}) {
     T const inf = std::numeric_limits<T>::infinity();
-    std::size_t ks[4];
-    MaskedImageView<T const> grp[4];
     auto const tw = std::size_t(tile.width());
     auto covers = [&](std::size_t k) {
         auto const& p = parts[k];
@@ -495,28 +532,45 @@ void gather_tile_row(TileBuffers<T>& tb, std::span<MaskedImageView<T const> cons
     };
     for (std::size_t k = 0; k < parts.size(); ++k)
         if (!covers(k) || std::size_t(parts[k].width()) != tw) std::fill_n(vals + k * stride, stride, inf);
-    for (std::size_t k = 0; k < parts.size();) {
-        if (!covers(k)) {
-            ++k;
-            continue;
-        }
+    // group starting at input k (which covers the row): four, two or one with the same part bbox
+    auto group_at = [&](std::size_t k) {
         Box2I const b = parts[k].bbox();
         std::size_t run = 1;
         while (run < 4 && k + run < parts.size() && covers(k + run) && parts[k + run].bbox() == b) ++run;
-        std::size_t const g = run == 4 ? 4 : run >= 2 ? 2 : 1;
+        return run == 4 ? std::size_t(4) : run >= 2 ? std::size_t(2) : std::size_t(1);
+    };
+    auto first_from = [&](std::size_t k) {
+        while (k < parts.size() && !covers(k)) ++k;
+        return k;
+    };
+    std::size_t ks[4];
+    MaskedImageView<T const> grp[4];
+    std::size_t k = first_from(0);
+    while (k < parts.size()) {
+        std::size_t const g = group_at(k);
         for (std::size_t j = 0; j < g; ++j) {
             ks[j] = k + j;
             grp[j] = parts[k + j];
         }
+        Box2I const b = parts[k].bbox();
         int const py = tile.min_y() + ty - b.min_y();
         auto const ox = std::size_t(b.min_x() - tile.min_x());
+        // the rows read next: the next group's row, or after the last group the caller's `after`
+        std::size_t const kn = first_from(k + g);
+        NextRows<T> nr;
+        if (kn < parts.size()) {
+            std::size_t const gn = group_at(kn);
+            nr = next_rows<T>(&parts[kn], gn, tile.min_y() + ty - parts[kn].bbox().min_y());
+        } else {
+            nr = after;
+        }
         if (g == 4)
-            gather_group<T, NeedVar, 4>(tb, grp, ks, py, ox, plan, vals, vars, stride);
+            gather_group<T, NeedVar, 4>(tb, grp, ks, py, ox, plan, vals, vars, stride, nr);
         else if (g == 2)
-            gather_group<T, NeedVar, 2>(tb, grp, ks, py, ox, plan, vals, vars, stride);
+            gather_group<T, NeedVar, 2>(tb, grp, ks, py, ox, plan, vals, vars, stride, nr);
         else
-            gather_group<T, NeedVar, 1>(tb, grp, ks, py, ox, plan, vals, vars, stride);
-        k += g;
+            gather_group<T, NeedVar, 1>(tb, grp, ks, py, ox, plan, vals, vars, stride, nr);
+        k = kn;
     }
 }
 
