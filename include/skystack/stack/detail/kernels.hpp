@@ -245,6 +245,27 @@ struct PartRow {
     float const* var;
 };
 
+/// The last, partial batch of a row for G inputs, copied into padded temporaries: NaN values past the end are
+/// never accepted and carry no mask bits, so the full-batch step can process it unchanged.
+template <class T, std::size_t G, std::size_t L>
+struct PaddedTail {
+    alignas(64) T img[G][L];
+    alignas(64) MaskPixel msk[G][L];
+    alignas(64) float var[G][L];
+    PartRow<T> rows[G];
+    PaddedTail(PartRow<T> const* pr, std::size_t x, std::size_t width) noexcept {
+        for (std::size_t g = 0; g < G; ++g) {
+            for (std::size_t l = 0; l < L; ++l) {
+                bool const in = x + l < width;
+                img[g][l] = in ? pr[g].img[x + l] : std::numeric_limits<T>::quiet_NaN();
+                msk[g][l] = in ? pr[g].msk[x + l] : 0;
+                var[g][l] = in ? pr[g].var[x + l] : 0.f;
+            }
+            rows[g] = {img[g], msk[g], var[g]};
+        }
+    }
+};
+
 /// One batch of pixels (buffer offset `o`) of G inputs (row pointers + `off`), added in order in registers.
 template <class T, Accumulate Kind, std::size_t G, bool UnitW, bool UnitS>
 SKYSTACK_FORCEINLINE void accumulate_step(TileBuffers<T>& tb, StackPlan<T> const& plan, InputConsts<T> const* c,
@@ -333,20 +354,8 @@ void accumulate_group_as(TileBuffers<T>& tb, MaskedImageView<T const> const* par
             accumulate_step<T, Kind, G, UnitW, UnitS>(tb, plan, c, pr, x, base + x);
         }
         if (x < width) { // tail through padded temporaries: NaN values are never accepted and carry no bits
-            alignas(64) T ti[G][L];
-            alignas(64) MaskPixel tm[G][L];
-            alignas(64) float tv[G][L];
-            PartRow<T> tr[G];
-            for (std::size_t g = 0; g < G; ++g) {
-                for (std::size_t l = 0; l < L; ++l) {
-                    bool const in = x + l < width;
-                    ti[g][l] = in ? pr[g].img[x + l] : std::numeric_limits<T>::quiet_NaN();
-                    tm[g][l] = in ? pr[g].msk[x + l] : 0;
-                    tv[g][l] = in ? pr[g].var[x + l] : 0.f;
-                }
-                tr[g] = {ti[g], tm[g], tv[g]};
-            }
-            accumulate_step<T, Kind, G, UnitW, UnitS>(tb, plan, c, tr, 0, base + x);
+            PaddedTail<T, G, L> tail(pr, x, width);
+            accumulate_step<T, Kind, G, UnitW, UnitS>(tb, plan, c, tail.rows, 0, base + x);
         }
     }
 }
@@ -487,20 +496,8 @@ void gather_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std
         step(pr, x, x);
     }
     if (x < width) {
-        alignas(64) T ti[G][L];
-        alignas(64) MaskPixel tm[G][L];
-        alignas(64) float tv[G][L];
-        PartRow<T> tr[G];
-        for (std::size_t g = 0; g < G; ++g) {
-            for (std::size_t l = 0; l < L; ++l) {
-                bool const in = x + l < width;
-                ti[g][l] = in ? pr[g].img[x + l] : std::numeric_limits<T>::quiet_NaN();
-                tm[g][l] = in ? pr[g].msk[x + l] : 0;
-                tv[g][l] = in ? pr[g].var[x + l] : 0.f;
-            }
-            tr[g] = {ti[g], tm[g], tv[g]};
-        }
-        step(tr, 0, x);
+        PaddedTail<T, G, L> tail(pr, x, width);
+        step(tail.rows, 0, x);
     }
 }
 
