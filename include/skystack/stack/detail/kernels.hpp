@@ -243,6 +243,16 @@ struct PartRow {
     T const* img;
     MaskPixel const* msk;
     float const* var;
+    /// Software-prefetch the cache line at pixel `x` of the image and mask rows, and of the variance row when
+    /// the policy reads it.
+    template <bool WithVar = true>
+    SKYSTACK_FORCEINLINE void prefetch([[maybe_unused]] std::size_t x) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(img + x);
+        __builtin_prefetch(msk + x);
+        if constexpr (WithVar) __builtin_prefetch(var + x);
+#endif
+    }
 };
 
 /// The last, partial batch of a row for G inputs, copied into padded temporaries: NaN values past the end are
@@ -317,9 +327,7 @@ void accumulate_group_as(TileBuffers<T>& tb, MaskedImageView<T const> const* par
             if constexpr (D > 0)
                 if (x % (64 / sizeof(T)) == 0)
                     for (std::size_t g = 0; g < G; ++g) {
-                        __builtin_prefetch(pr[g].img + x + D);
-                        __builtin_prefetch(pr[g].msk + x + D);
-                        __builtin_prefetch(pr[g].var + x + D);
+                        pr[g].prefetch(x + D);
                     }
 #endif
             accumulate_step<T, Kind, G, UnitW, UnitS>(tb, plan, c, pr, x, base + x);
@@ -345,9 +353,7 @@ void accumulate_group_as(TileBuffers<T>& tb, MaskedImageView<T const> const* par
                 std::size_t const nx = x + D - width;
                 if (nx < nwidth)
                     for (std::size_t g = 0; g < nn; ++g) {
-                        __builtin_prefetch(nr[g].img + nx);
-                        __builtin_prefetch(nr[g].msk + nx);
-                        __builtin_prefetch(nr[g].var + nx);
+                        nr[g].prefetch(nx);
                     }
             }
 #endif
@@ -474,9 +480,7 @@ void gather_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std
         if constexpr (D > 0)
             if (x % (64 / sizeof(T)) == 0)
                 for (std::size_t g = 0; g < G; ++g) {
-                    __builtin_prefetch(pr[g].img + x + D);
-                    __builtin_prefetch(pr[g].msk + x + D);
-                    if constexpr (NeedVar) __builtin_prefetch(pr[g].var + x + D);
+                    pr[g].template prefetch<NeedVar>(x + D);
                 }
 #endif
         step(pr, x, x);
@@ -487,9 +491,7 @@ void gather_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std
             std::size_t const nx = x + D - width;
             if (nx < next.width)
                 for (std::size_t g = 0; g < next.n; ++g) {
-                    __builtin_prefetch(next.rows[g].img + nx);
-                    __builtin_prefetch(next.rows[g].msk + nx);
-                    if constexpr (NeedVar) __builtin_prefetch(next.rows[g].var + nx);
+                    next.rows[g].template prefetch<NeedVar>(nx);
                 }
         }
 #endif
