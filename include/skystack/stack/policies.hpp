@@ -265,6 +265,74 @@ B sorted_quantile(std::span<B const> s, B n, double f) noexcept {
     return xsimd::select(n > B(T(0)), r, B(std::numeric_limits<T>::quiet_NaN()));
 }
 
+/// One chunk of gathered samples, one column per input: input k's (scaled) value at pixel x is
+/// `vals[k·stride + x]` (+inf where the sample is not accepted), its scaled variance `vars[k·stride + x]`, its
+/// weight `weight[k]` and its square `weight2[k]`. Batches at x are aligned.
+template <class T>
+struct SampleColumns {
+    T const* vals = nullptr;
+    T const* vars = nullptr;
+    std::size_t stride = 0;
+    T const* weight = nullptr;
+    T const* weight2 = nullptr;
+    std::size_t size = 0; ///< number of inputs (columns)
+};
+
+/// The afw quartiles (percentiles 0.25, 0.5, 0.75, linearly interpolated) of each lane.
+template <class B>
+struct LaneQuartiles {
+    B q1, q2, q3;
+};
+
+/// sorted_quantile for a batch whose lanes all have `n` ≥ 1 samples: the rank is the same in every lane, so the
+/// two order statistics are read directly; the arithmetic is the general path's, so the result is identical.
+template <class B>
+SKYSTACK_FORCEINLINE B uniform_quantile(B const* s, B n, typename B::value_type nu, double f) noexcept {
+    using T = typename B::value_type;
+    B const idx = B(T(f)) * (n - B(T(1)));
+    B const w2 = idx - xsimd::floor(idx);
+    auto const q1 = static_cast<std::size_t>(std::floor(T(f) * (nu - T(1))));
+    B const v1 = s[q1];
+    B const v2 = q1 + 1 < static_cast<std::size_t>(nu) ? s[q1 + 1] : v1;
+    return xsimd::select(w2 == B(T(0)), v1, (B(T(1)) - w2) * v1 + w2 * v2);
+}
+
+template <class B>
+SKYSTACK_FORCEINLINE LaneQuartiles<B> quartiles_of_sorted(std::span<B const> s, B n) noexcept {
+    using T = typename B::value_type;
+    alignas(64) T lane[B::size];
+    n.store_aligned(lane);
+    if (lane[0] > T(0) && xsimd::all(n == B(lane[0])))
+        return {uniform_quantile<B>(s.data(), n, lane[0], 0.25), uniform_quantile<B>(s.data(), n, lane[0], 0.5),
+                uniform_quantile<B>(s.data(), n, lane[0], 0.75)};
+    return {sorted_quantile<B>(s, n, 0.25), sorted_quantile<B>(s, n, 0.5), sorted_quantile<B>(s, n, 0.75)};
+}
+
+template <std::size_t N, class B>
+SKYSTACK_FORCEINLINE LaneQuartiles<B> column_quartiles_fixed(SampleColumns<typename B::value_type> const& c,
+                                                             std::size_t x, B n) noexcept {
+    using T = typename B::value_type;
+    B r[N];
+    for (std::size_t i = 0; i < c.size; ++i) r[i] = B::load_aligned(c.vals + i * c.stride + x);
+    for (std::size_t i = c.size; i < N; ++i) r[i] = B(std::numeric_limits<T>::infinity());
+    sort_fixed<N>(r);
+    return quartiles_of_sorted<B>(std::span<B const>(r, c.size), n);
+}
+
+/// Quartiles of each lane of the columns' batches at x (`n` accepted samples per lane; +inf samples sort last).
+/// Up to 64 inputs the samples are sorted in a local array; beyond, in `scratch` (≥ c.size batches).
+template <class B>
+LaneQuartiles<B> column_quartiles(SampleColumns<typename B::value_type> const& c, std::size_t x, B n,
+                                  std::span<B> scratch) noexcept {
+    if (c.size <= 8) return column_quartiles_fixed<8, B>(c, x, n);
+    if (c.size <= 16) return column_quartiles_fixed<16, B>(c, x, n);
+    if (c.size <= 32) return column_quartiles_fixed<32, B>(c, x, n);
+    if (c.size <= 64) return column_quartiles_fixed<64, B>(c, x, n);
+    for (std::size_t i = 0; i < c.size; ++i) scratch[i] = B::load_aligned(c.vals + i * c.stride + x);
+    sort_batches(std::span<B>(scratch.data(), c.size));
+    return quartiles_of_sorted<B>(std::span<B const>(scratch.data(), c.size), n);
+}
+
 /// The same for one pixel's sorted samples (n ≥ 1).
 template <class T>
 T sorted_quantile(std::span<T const> s, double f) noexcept {
@@ -430,44 +498,58 @@ struct SigmaClip {
     }
 
     /// The clipped weighted mean in one go (what `Stacker<ClippedMean>` runs): the last clipping pass also forms
-    /// the mean, Σw²V and the scatter of the survivors, so no sample is visited again.
+    /// the mean, Σw²V and the scatter of the survivors, so no sample is visited again. It reads the gathered
+    /// columns in place (`c`, batch at pixel offset `x`), and a sample's weight is its input's: a sample that is
+    /// not accepted is +inf and fails every clip window, so its weight is never looked at.
     template <class B>
     struct MeanResult {
         B mean, var_inputs, var_scatter, kept;
     };
     template <class B>
-    MeanResult<B> batch_mean(std::span<B const> v, std::span<B const> w, std::span<B const> var, B n, std::span<B> s,
-                             ClipParams p) const noexcept {
+    MeanResult<B> batch_mean(detail::SampleColumns<typename B::value_type> const& c, std::size_t x, B n,
+                             std::span<B> scratch, ClipParams p) const noexcept {
         using T = typename B::value_type;
-        std::size_t const N = v.size();
-        detail::sort_batches(v, std::span<B>(s.data(), N));
-        std::span<B const> ss(s.data(), N);
-        B center = detail::sorted_quantile<B>(ss, n, 0.5);
-        B hw = B(T(p.nsigma * iqr_to_sigma)) *
-               (detail::sorted_quantile<B>(ss, n, 0.75) - detail::sorted_quantile<B>(ss, n, 0.25));
+        std::size_t const N = c.size;
+        auto const q = detail::column_quartiles<B>(c, x, n, scratch);
+        B center = q.q2;
+        B hw = B(T(p.nsigma * iqr_to_sigma)) * (q.q3 - q.q1);
         MeanResult<B> r{};
-        // one clipping pass about `center` ± `hw` over all samples; the last pass also forms Σw²V and the count
+        struct Acc {
+            B sw = B(T(0)), sw2 = sw, sd = sw, sdd = sw, sw2v = sw, kept = sw;
+        };
+        // one clipping pass about `center` ± `hw` over all samples; the last pass also forms Σw²V and the count.
+        // Two accumulator sets (even and odd inputs) halve the dependency chains; the order is fixed, so the
+        // result is still the same for any tiling or thread count.
         auto pass = [&]<bool Last>(std::bool_constant<Last>) {
-            B sw(0), sw2(0), sd(0), sdd(0), sw2v(0), kept(0);
-            for (std::size_t i = 0; i < N; ++i) {
-                B const d = v[i] - center;
+            Acc a[2];
+            auto add = [&](Acc& acc, std::size_t i) {
+                B const d = B::load_aligned(c.vals + i * c.stride + x) - center;
                 auto const k = xsimd::abs(d) <= hw; // +inf samples fail, a NaN window fails all
-                B const wi = w[i];
-                B const wd = wi * d; // NaN for +inf samples, never selected
-                sw = xsimd::select(k, sw + wi, sw);
-                sw2 = xsimd::select(k, xsimd::fma(wi, wi, sw2), sw2);
-                sd = xsimd::select(k, sd + wd, sd);
-                sdd = xsimd::select(k, xsimd::fma(wd, d, sdd), sdd);
+                B const wi(c.weight[i]), wi2(c.weight2[i]);
+                B const wd = wi * d; // NaN/inf for +inf samples, never selected
+                acc.sw = xsimd::select(k, acc.sw + wi, acc.sw);
+                acc.sw2 = xsimd::select(k, acc.sw2 + wi2, acc.sw2);
+                acc.sd = xsimd::select(k, acc.sd + wd, acc.sd);
+                acc.sdd = xsimd::select(k, xsimd::fma(wd, d, acc.sdd), acc.sdd);
                 if constexpr (Last) {
-                    sw2v = xsimd::select(k, xsimd::fma(wi * wi, var[i], sw2v), sw2v);
-                    kept = xsimd::select(k, kept + B(1), kept);
+                    B const var = B::load_aligned(c.vars + i * c.stride + x);
+                    acc.sw2v = xsimd::select(k, xsimd::fma(wi2, var, acc.sw2v), acc.sw2v);
+                    acc.kept = xsimd::select(k, acc.kept + B(1), acc.kept);
                 }
+            };
+            std::size_t i = 0;
+            for (; i + 1 < N; i += 2) {
+                add(a[0], i);
+                add(a[1], i + 1);
             }
-            B const m = sd / sw;
-            B const varc = (sdd / sw - m * m) * (sw * sw / (sw * sw - sw2));
+            if (i < N) add(a[0], i);
+            B const sw = a[0].sw + a[1].sw, sw2 = a[0].sw2 + a[1].sw2;
+            B const m = (a[0].sd + a[1].sd) / sw;
+            B const varc = ((a[0].sdd + a[1].sdd) / sw - m * m) * (sw * sw / (sw * sw - sw2));
             center += m;
             hw = B(T(p.nsigma)) * xsimd::sqrt(xsimd::select(varc >= B(0), varc, B(0)));
-            if constexpr (Last) r = {center, sw2v / (sw * sw), varc * sw2 / (sw * sw), kept};
+            if constexpr (Last)
+                r = {center, (a[0].sw2v + a[1].sw2v) / (sw * sw), varc * sw2 / (sw * sw), a[0].kept + a[1].kept};
         };
         for (int it = 0; it + 1 < p.max_iter; ++it) pass(std::false_type{});
         pass(std::true_type{});

@@ -70,7 +70,7 @@ struct ThreadScratch {
     TileBuffers<T> tb;
     AlignedBuffer<T> vals, vars, rvalue, rvar, rnclip;
     std::vector<batch_t<T>> colv, colw, colvar, scratch;
-    std::vector<T> sv, sw, svar;
+    std::vector<T> sv, sw, svar, weight2;
     std::vector<MaskedImageView<T const>> parts, chunk_parts;
     std::vector<MaskedImage<T>> owned;
 };
@@ -457,7 +457,7 @@ private:
             !use_batch || error != ErrorModel::median || (rejects && !std::is_same_v<Reject, SigmaClip>);
         std::size_t const n = s.parts.size();
         // rows are gathered in chunks of `chunk` pixels, so that the gathered samples stay in L2
-        constexpr std::size_t chunk = 4096;
+        constexpr std::size_t chunk = SKYSTACK_STACK_CHUNK;
         std::size_t const stride = chunk + L;
         if (s.vals.size() < n * stride) {
             s.vals = AlignedBuffer<T>(n * stride);
@@ -468,8 +468,56 @@ private:
         s.colw.resize(n);
         s.colvar.resize(n);
         s.scratch.resize(n);
+        s.weight2.resize(n);
+        for (std::size_t k = 0; k < n; ++k) s.weight2[k] = plan.weight[k] * plan.weight[k];
         T const inf = std::numeric_limits<T>::infinity();
         s.chunk_parts.resize(n);
+
+        // value, variance and clipped count of the batch of pixels at x of the gathered chunk
+        auto compute = [&](std::size_t x) {
+            B const n0 = B::load_aligned(s.tb.cnt.data() + x);
+            if constexpr (fused_clip) { // reads the gathered columns in place
+                SampleColumns<T> const cols{s.vals.data(),      s.vars.data(),    stride,
+                                            plan.weight.data(), s.weight2.data(), n};
+                auto const r = m_reject.batch_mean(cols, x, n0, std::span<B>(s.scratch), plan.clip);
+                r.mean.store_aligned(s.rvalue.data() + x);
+                (plan.scatter ? r.var_scatter : r.var_inputs).store_aligned(s.rvar.data() + x);
+                (n0 - r.kept).store_aligned(s.rnclip.data() + x);
+            } else if constexpr (use_batch) {
+                for (std::size_t k = 0; k < n; ++k) {
+                    s.colv[k] = B::load_aligned(s.vals.data() + k * stride + x);
+                    s.colw[k] = xsimd::select(s.colv[k] < B(inf), B(plan.weight[k]), B(T(0)));
+                    if constexpr (need_var) s.colvar[k] = B::load_aligned(s.vars.data() + k * stride + x);
+                }
+                std::span<B> v(s.colv), w(s.colw);
+                std::span<B const> var(s.colvar);
+                B n1 = n0;
+                if constexpr (rejects) n1 = m_reject.batch(v, w, var, n0, std::span<B>(s.scratch), plan.clip);
+                B vv;
+                if constexpr (error == ErrorModel::mean) {
+                    if (plan.scatter) {
+                        auto const sc = weighted_scatter<B>(v, w);
+                        vv = sc.s2 * sc.sw2 / (sc.sw * sc.sw);
+                    } else {
+                        vv = input_variance<B>(w, var);
+                    }
+                } else if constexpr (error == ErrorModel::median) {
+                    vv = B(T(std::numbers::pi / 2)) * weighted_scatter<B>(v, w).s2 / n1;
+                } else if constexpr (error == ErrorModel::sum) {
+                    B sw(0);
+                    for (auto const& wi : w) sw += wi;
+                    vv = input_variance<B>(w, var) * sw * sw;
+                } else {
+                    vv = B(std::numeric_limits<T>::quiet_NaN());
+                }
+                B const val = m_combine.batch(v, std::span<B const>(w), n1);
+                val.store_aligned(s.rvalue.data() + x);
+                vv.store_aligned(s.rvar.data() + x);
+                (n0 - n1).store_aligned(s.rnclip.data() + x);
+            } else {
+                for (std::size_t l = 0; l < L; ++l) scalar_pixel(s, plan, stride, x + l);
+            }
+        };
         for (int ty = 0; ty < tile.height(); ++ty)
             for (int cx = 0; cx < tile.width(); cx += int(chunk)) {
                 Box2I const cb = Box2I::from_min_size({tile.min_x() + cx, tile.min_y() + ty},
@@ -478,7 +526,6 @@ private:
                     Box2I const b = s.parts[k].empty() ? Box2I() : s.parts[k].bbox().clipped_to(cb);
                     s.chunk_parts[k] = b.empty() ? MaskedImageView<T const>{} : s.parts[k].subimage(b);
                 }
-                auto const tw = std::size_t(cb.width());
                 // the first rows gathered for the next chunk of this tile (prefetched at the end of this gather)
                 NextRows<T> after;
                 {
@@ -505,51 +552,8 @@ private:
                 s.tb.reset(Accumulate::none);
                 gather_tile_row<T, need_var>(s.tb, std::span<MaskedImageView<T const> const>(s.chunk_parts), cb, 0,
                                              plan, s.vals.data(), s.vars.data(), stride, after);
-                for (std::size_t x = 0; x < tw; x += L) {
-                    B const n0 = B::load_aligned(s.tb.cnt.data() + x);
-                    if constexpr (use_batch) {
-                        for (std::size_t k = 0; k < n; ++k) {
-                            s.colv[k] = B::load_aligned(s.vals.data() + k * stride + x);
-                            s.colw[k] = xsimd::select(s.colv[k] < B(inf), B(plan.weight[k]), B(T(0)));
-                            if constexpr (need_var) s.colvar[k] = B::load_aligned(s.vars.data() + k * stride + x);
-                        }
-                        std::span<B> v(s.colv), w(s.colw);
-                        std::span<B const> var(s.colvar);
-                        if constexpr (fused_clip) {
-                            auto const r = m_reject.batch_mean(std::span<B const>(v), std::span<B const>(w), var, n0,
-                                                               std::span<B>(s.scratch), plan.clip);
-                            r.mean.store_aligned(s.rvalue.data() + x);
-                            (plan.scatter ? r.var_scatter : r.var_inputs).store_aligned(s.rvar.data() + x);
-                            (n0 - r.kept).store_aligned(s.rnclip.data() + x);
-                            continue;
-                        }
-                        B n1 = n0;
-                        if constexpr (rejects) n1 = m_reject.batch(v, w, var, n0, std::span<B>(s.scratch), plan.clip);
-                        B vv;
-                        if constexpr (error == ErrorModel::mean) {
-                            if (plan.scatter) {
-                                auto const sc = weighted_scatter<B>(v, w);
-                                vv = sc.s2 * sc.sw2 / (sc.sw * sc.sw);
-                            } else {
-                                vv = input_variance<B>(w, var);
-                            }
-                        } else if constexpr (error == ErrorModel::median) {
-                            vv = B(T(std::numbers::pi / 2)) * weighted_scatter<B>(v, w).s2 / n1;
-                        } else if constexpr (error == ErrorModel::sum) {
-                            B sw(0);
-                            for (auto const& wi : w) sw += wi;
-                            vv = input_variance<B>(w, var) * sw * sw;
-                        } else {
-                            vv = B(std::numeric_limits<T>::quiet_NaN());
-                        }
-                        B const val = m_combine.batch(v, std::span<B const>(w), n1);
-                        val.store_aligned(s.rvalue.data() + x);
-                        vv.store_aligned(s.rvar.data() + x);
-                        (n0 - n1).store_aligned(s.rnclip.data() + x);
-                    } else {
-                        for (std::size_t l = 0; l < L; ++l) scalar_pixel(s, plan, stride, x + l);
-                    }
-                }
+                auto const tw = std::size_t(cb.width());
+                for (std::size_t x = 0; x < tw; x += L) compute(x);
                 out_row(ty, 0, rejects ? s.rnclip.data() : nullptr, std::size_t(cx), tw);
             }
     }

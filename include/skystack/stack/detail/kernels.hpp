@@ -28,6 +28,11 @@
 /// Software prefetch distance (pixels) of the accumulating kernel; 0 disables it.
 #define SKYSTACK_STACK_PREFETCH 256
 #endif
+#ifndef SKYSTACK_STACK_CHUNK
+/// Pixels per gathered chunk of a row on the sample path: the chunk's samples (values and variances of every
+/// input) should stay in L2.
+#define SKYSTACK_STACK_CHUNK 2048
+#endif
 
 namespace skystack::detail {
 
