@@ -519,6 +519,41 @@ TEST_CASE("skystack-coadd bad inputs: clear message, documented exit code, no ou
     CHECK(r2.err.find("missing_list.txt") != std::string::npos);
 }
 
+TEST_CASE("skystack-coadd interrupted by SIGINT: exit 130, nothing written, no staging directory left") {
+    // SKYSTACK_COADD_TEST_RAISE makes the tool raise SIGINT in itself at a known point, through its real handler
+    auto const dir = fresh_dir("interrupt");
+    auto cfg = small_stack();
+    cfg.n_exposures = 4;
+    auto const ds = synthetic::make_dataset(cfg);
+    write_inputs(ds, dir);
+    std::string const in = "-l '" + (dir / "inputs.txt").string() + "' --tile 16";
+    for (std::string phase : {"stack", "write"}) {
+        CAPTURE(phase);
+        ::setenv("SKYSTACK_COADD_TEST_RAISE", phase.c_str(), 1);
+        // an output directory the tool creates is removed again
+        auto const fresh = dir / ("new_" + phase);
+        auto const r = run_tool(in + " -o '" + fresh.string() + "'", dir / ("run_" + phase));
+        INFO(r.err);
+        CHECK(r.code == 130);
+        CHECK(r.err.find("interrupted") != std::string::npos);
+        CHECK(!fs::exists(fresh));
+        // in an existing directory nothing appears, not even the hidden staging directory
+        auto const existing = dir / ("existing_" + phase);
+        fs::create_directories(existing);
+        std::ofstream(existing / "keep.txt") << "mine";
+        auto const r2 = run_tool(in + " -o '" + existing.string() + "'", dir / ("run2_" + phase));
+        CHECK(r2.code == 130);
+        std::vector<std::string> left;
+        for (auto const& e : fs::directory_iterator(existing)) left.push_back(e.path().filename().string());
+        CHECK(left == std::vector<std::string>{"keep.txt"});
+        ::unsetenv("SKYSTACK_COADD_TEST_RAISE");
+    }
+    // without the hook the same command succeeds
+    auto const r3 = run_tool(in + " -q -o '" + (dir / "ok").string() + "'", dir / "run_ok");
+    CHECK(r3.code == 0);
+    CHECK(fs::exists(dir / "ok" / "coadd.fits"));
+}
+
 #else
 
 TEST_CASE("skystack-coadd end-to-end tests need the tool and cfitsio") {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <stop_token>
 #include <vector>
 
 using namespace skystack;
@@ -459,4 +460,36 @@ TEST_CASE("fit rejects mismatched inputs") {
     bad[1].parallactic_angle_deg = std::nan("");
     CHECK_THROWS_AS(model.fit(in.views, bad), InvalidParameterError);
     CHECK_THROWS_AS((void)model.subfilter(3), LengthError);
+}
+
+TEST_CASE("a stop requested from the progress callback cancels the fit and leaves the model as it was") {
+    Field f;
+    Inputs in = make_inputs(f, 6);
+    DcrConfig cfg = f.cfg;
+    cfg.subregion_size = {48, 48}; // 4 subregions
+    cfg.num_threads = 1;
+    MaskedImage<float> const start = dcr_plain_coadd(in.views, f.box);
+    DcrModel model(start, f.jac, cfg);
+    std::vector<Image<float>> before;
+    for (int a = 0; a < 3; ++a) before.push_back(model.plane(a).clone());
+    std::stop_source src;
+    std::size_t calls = 0;
+    CHECK_THROWS_AS(model.fit(
+                        in.views, in.conds,
+                        [&](std::size_t, std::size_t) {
+                            ++calls;
+                            src.request_stop();
+                        },
+                        src.get_token()),
+                    CancelledError);
+    CHECK(calls == 1); // one subregion finished, no other started
+    bool same = true;
+    for (int a = 0; a < 3; ++a)
+        for (int y = 0; y < before[std::size_t(a)].height(); ++y)
+            for (int x = 0; x < before[std::size_t(a)].width(); ++x)
+                same &= model.plane(a)(x, y) == before[std::size_t(a)](x, y);
+    CHECK(same);
+    // a token that is never stopped changes nothing
+    std::stop_source idle;
+    CHECK_NOTHROW((void)model.fit(in.views, in.conds, {}, idle.get_token()));
 }

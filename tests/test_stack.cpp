@@ -13,6 +13,7 @@
 #include <limits>
 #include <random>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -642,4 +643,42 @@ TEST_CASE_TEMPLATE("a pixel's result does not depend on the masks of the pixels 
     // Masking one sample of one pixel moves that pixel's batch from the all-lanes-equal quantile path to the
     // per-lane one; every other pixel must stay bit-identical.
     check_neighbour_independence<C>();
+}
+
+TEST_CASE("a stop requested from the progress callback cancels the stack") {
+    Box2I const box = Box2I::from_min_size({0, 0}, {16, 12});
+    std::vector<MaskedImageF> in{flat(box, 1.f), flat(box, 3.f)};
+    for (int threads : {1, 3}) {
+        CAPTURE(threads);
+        std::stop_source src;
+        StackConfig cfg = unit_cfg();
+        cfg.tile_size = {16, 1}; // 12 tiles
+        cfg.threads = threads;
+        std::size_t calls = 0;
+        cfg.progress = [&](std::size_t, std::size_t) {
+            ++calls;
+            src.request_stop();
+        };
+        cfg.stop = src.get_token();
+        CHECK_THROWS_AS((void)Stacker<Median>(cfg)(views(in), box), CancelledError);
+        CHECK(calls >= 1);
+        CHECK(calls <= std::size_t(threads)); // a worker finishes its tile; none starts another
+    }
+    // into(): the tiles finished before the stop are written, the others are untouched
+    StackConfig cfg = unit_cfg();
+    cfg.tile_size = {16, 1};
+    MaskedImageF out = flat(box, -5.f);
+    std::stop_source src;
+    cfg.stop = src.get_token();
+    cfg.progress = [&](std::size_t done, std::size_t) {
+        if (done == 3) src.request_stop();
+    };
+    CHECK_THROWS_AS(Stacker<Mean>(cfg).into(views(in), out.view()), CancelledError);
+    CHECK(out.image()(4, 2) == doctest::Approx(2.0)); // rows 0-2: the first three tiles
+    CHECK(out.image()(4, 3) == -5.f);
+    // a token that is never stopped changes nothing
+    std::stop_source idle;
+    StackConfig c2 = unit_cfg();
+    c2.stop = idle.get_token();
+    CHECK(Stacker<Mean>(c2)(views(in), box).coadd.image()(3, 3) == doctest::Approx(2.0));
 }

@@ -70,6 +70,12 @@ public:
     using Error::Error;
 };
 
+/// A long operation stopped because its caller asked it to (a requested std::stop_token): no result is returned.
+class CancelledError : public Error {
+public:
+    using Error::Error;
+};
+
 /// Any failure reading or writing files outside cfitsio (open, rename, short write).
 class IoError : public Error {
 public:

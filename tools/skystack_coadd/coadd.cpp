@@ -14,6 +14,10 @@
 #include <skystack/io/fits.hpp>
 #endif
 
+#include <csignal>
+#include <cstdlib>
+#include <stop_token>
+#include <string_view>
 #include <unistd.h>
 
 #include <skystack/version.hpp>
@@ -88,6 +92,36 @@ void OutputStage::commit() {
     }
     m_committed = true;
 }
+
+// ------------------------------------------------------------------------------------------------ interrupts
+
+namespace {
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void on_interrupt(int sig) {
+    g_interrupted = 1;
+    std::signal(sig, SIG_DFL); // a second Ctrl-C ends the process at once
+}
+
+/// Test hook: SKYSTACK_COADD_TEST_RAISE=<phase> raises SIGINT in this process when the run reaches `phase`
+/// ("stack": after the first stacked tile; "write": with every file staged, just before the commit), so that the
+/// tests can interrupt a run at a known point.
+void test_raise(char const* phase) {
+    if (char const* p = std::getenv("SKYSTACK_COADD_TEST_RAISE"); p && std::string_view(p) == phase) std::raise(SIGINT);
+}
+
+/// Stop here if a signal arrived (the output stage removes what was staged as the exception unwinds).
+void check_interrupted() {
+    if (g_interrupted) throw ToolError(exit_interrupted, "interrupted: nothing was written");
+}
+} // namespace
+
+void install_interrupt_handlers() {
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+}
+
+bool interrupted() noexcept { return g_interrupted != 0; }
 
 namespace {
 
@@ -215,8 +249,10 @@ void load_files(Options const& o, std::vector<InputSpec> const& specs, std::vect
 }
 
 /// DCR: the plain coadd plus N sub-filter models (skystack::dcr_stack), with the inputs scaled to zp_ref first.
+template <class OnTile>
 StackResult<float> run_dcr(Options const& o, Loaded<float> const& L, Box2I bbox, std::vector<double> const& scales,
-                           Progress& progress, std::vector<MaskedImage<float>>& subfilters, nlohmann::json& out) {
+                           OnTile& on_tile, std::stop_token stop, std::vector<MaskedImage<float>>& subfilters,
+                           nlohmann::json& out) {
     if (!std::isfinite(o.dcr_wavelength) || !std::isfinite(o.dcr_bandwidth))
         throw ToolError(exit_usage, "--statistic dcr needs --dcr-wavelength and --dcr-bandwidth (nm)");
     DcrConfig dc;
@@ -241,9 +277,9 @@ StackResult<float> run_dcr(Options const& o, Loaded<float> const& L, Box2I bbox,
         }
     }
     auto const jac = SkyJacobian::north_up_east_left(o.pixel_scale);
-    auto dr = dcr_stack(std::span<MaskedImageView<float const> const>(views),
-                        std::span<ObservingConditions const>(L.conditions), bbox, jac, dc,
-                        [&](std::size_t done, std::size_t total) { progress(done, total); });
+    auto dr = dcr_stack(
+        std::span<MaskedImageView<float const> const>(views), std::span<ObservingConditions const>(L.conditions), bbox,
+        jac, dc, [&](std::size_t done, std::size_t total) { on_tile(done, total); }, std::move(stop));
     subfilters = dr.subfilters();
     StackResult<float> res;
     res.coadd = dr.model.coadd().clone();
@@ -344,8 +380,16 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         }
     }
     Progress progress(!o.quiet && (tty || o.force_progress), "stacking " + std::to_string(n) + " inputs");
-    cfg.progress = [&](std::size_t done, std::size_t total) { progress(done, total); };
+    std::stop_source stop;
+    auto on_tile = [&](std::size_t done, std::size_t total) {
+        progress(done, total);
+        if (done == 1) test_raise("stack");
+        if (interrupted()) stop.request_stop();
+    };
+    cfg.progress = on_tile;
+    cfg.stop = stop.get_token();
     rep.timing.prepare_s = seconds_since(t0);
+    check_interrupted();
 
     // Stack.
     auto const ts = std::chrono::steady_clock::now();
@@ -356,12 +400,15 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
             if constexpr (!std::is_same_v<T, float>) {
                 throw ToolError(exit_input, "--statistic dcr needs float32 inputs");
             } else {
-                res = run_dcr(o, L, bbox, scales, progress, subfilters, rep.extra["dcr"]);
+                res = run_dcr(o, L, bbox, scales, on_tile, stop.get_token(), subfilters, rep.extra["dcr"]);
             }
         } else {
             res = stack_by_name<T>(o.statistic, L.views, bbox, cfg);
         }
     } catch (ToolError const&) {
+        throw;
+    } catch (CancelledError const&) {
+        check_interrupted();
         throw;
     } catch (InvalidParameterError const& e) {
         throw ToolError(exit_usage, std::string("cannot stack: ") + e.what());
@@ -369,6 +416,7 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         throw ToolError(exit_usage, std::string("cannot stack: ") + e.what());
     }
     rep.timing.stack_s = seconds_since(ts);
+    check_interrupted();
 
     // Report numbers.
     std::int64_t bytes = 0;
@@ -480,6 +528,8 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         tx << to_text(rep);
         if (!js || !tx) throw ToolError(exit_output, "cannot write the report in " + o.output);
     }
+    test_raise("write");
+    check_interrupted();
     stage.commit();
 
     if (!o.quiet) {

@@ -11,6 +11,7 @@
 
 int main(int argc, char** argv) {
     using namespace skystack::tool;
+    install_interrupt_handlers();
     try {
         auto const opts = parse_options(argc, argv);
         if (!opts) return exit_ok; // --help, --version

@@ -72,6 +72,7 @@ Exit codes:
   3  unusable input (missing, unreadable, not FITS, mismatched pixel types or sizes, bad list/table file)
   4  output cannot be written (directory not writable, disk full)
   5  nothing to stack (no input overlaps the output bbox, or every pixel is masked)
+  130  interrupted (Ctrl-C or SIGTERM): stopped after the current tile, nothing written
 
 Examples:
   skystack-coadd --demo --output out/demo
@@ -126,7 +127,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
                    "uniform")
         ->check(CLI::IsMember({"inverse-variance", "ivar", "uniform", "none"}, CLI::ignore_case));
     app.add_option("--weight-table", o.weight_table, "Table of per-input weights: lines 'name weight'");
-    app.add_option("--tile", o.tile, "Square tile size in pixels for stacking (0: the library's 512 x 16 strips)")
+    app.add_option("--tile", o.tile, "Square tile size in pixels for stacking (0: the library's 2048 x 4 strips)")
         ->check(CLI::NonNegativeNumber);
     app.add_option("-j,--threads", o.threads, "Worker threads (0: all cores)")->check(CLI::NonNegativeNumber);
     app.add_option("--dcr-subfilters", o.dcr_subfilters, "DCR: number of sub-filters")->check(CLI::Range(2, 16));

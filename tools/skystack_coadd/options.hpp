@@ -14,12 +14,13 @@ namespace skystack::tool {
 
 /// Exit codes scripts can rely on (documented in --help and docs/cli.md).
 enum ExitCode : int {
-    exit_ok = 0,       ///< coadd (or demo) written
-    exit_internal = 1, ///< unexpected failure (a bug): please report it
-    exit_usage = 2,    ///< bad command line: unknown option, bad value, unknown statistic or mask plane
-    exit_input = 3,    ///< an input cannot be used: missing, not FITS, mismatched pixel types, no overlap, ...
-    exit_output = 4,   ///< an output cannot be written: directory not writable, disk full, ...
-    exit_no_data = 5,  ///< inputs are valid but nothing can be stacked (no input overlaps the output bbox)
+    exit_ok = 0,            ///< coadd (or demo) written
+    exit_internal = 1,      ///< unexpected failure (a bug): please report it
+    exit_usage = 2,         ///< bad command line: unknown option, bad value, unknown statistic or mask plane
+    exit_input = 3,         ///< an input cannot be used: missing, not FITS, mismatched pixel types, no overlap, ...
+    exit_output = 4,        ///< an output cannot be written: directory not writable, disk full, ...
+    exit_no_data = 5,       ///< inputs are valid but nothing can be stacked (no input overlaps the output bbox)
+    exit_interrupted = 130, ///< stopped by SIGINT (Ctrl-C) or SIGTERM: nothing was written (128 + SIGINT)
 };
 
 /// An error that ends the run with a given exit code; the message names the file or option at fault.

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
@@ -694,9 +695,12 @@ public:
     /// Fit the model to `inputs` (warps on this model's grid, any bbox overlapping it) observed under `conditions`
     /// (one per input): the patch is split into subregion_size boxes, each grown by the DCR buffer, iterated to
     /// convergence on its own and written back on the un-grown box; subregions run on `num_threads` threads.
+    /// `stop`: once a stop is requested no new subregion starts, and the call throws CancelledError with the model
+    /// unchanged.
     /// @throws LengthError when the counts differ or there are no inputs; InvalidParameterError for bad conditions.
     DcrFitReport fit(std::span<MaskedImageView<float const> const> inputs,
-                     std::span<ObservingConditions const> conditions, DcrProgress const& progress = {}) {
+                     std::span<ObservingConditions const> conditions, DcrProgress const& progress = {},
+                     std::stop_token stop = {}) {
         if (inputs.empty()) throw LengthError("DcrModel::fit: no inputs");
         if (inputs.size() != conditions.size())
             throw LengthError(detail::msg("DcrModel::fit: ", inputs.size(), " inputs but ", conditions.size(),
@@ -729,6 +733,7 @@ public:
         std::exception_ptr error;
         auto worker = [&] {
             for (;;) {
+                if (stop.stop_requested()) return;
                 std::size_t const j = next_job.fetch_add(1);
                 if (j >= cores.size()) return;
                 try {
@@ -761,6 +766,9 @@ public:
             for (std::size_t t = 0; t < nthreads; ++t) pool.emplace_back(worker);
         }
         if (error) std::rethrow_exception(error);
+        if (done < cores.size())
+            throw CancelledError(
+                detail::msg("DcrModel::fit: cancelled after ", done, " of ", cores.size(), " subregions"));
         m_planes = std::move(next);
         return report;
     }
@@ -781,14 +789,14 @@ struct DcrStackResult {
 /// One call from warps to DCR subfilter coadds (the entry point for skystack-coadd): plain mean coadd of `inputs`
 /// over `bbox` (or `coadd` when given), initial model C/N, fit. `jacobian` describes the coadd WCS at the patch
 /// centre; `conditions[i]` belongs to `inputs[i]`.
-/// @throws as DcrModel::fit and dcr_plain_coadd.
+/// @throws as DcrModel::fit (CancelledError once `stop` is requested) and dcr_plain_coadd.
 [[nodiscard]] inline DcrStackResult dcr_stack(std::span<MaskedImageView<float const> const> inputs,
                                               std::span<ObservingConditions const> conditions, Box2I bbox,
                                               SkyJacobian const& jacobian, DcrConfig const& cfg,
-                                              DcrProgress const& progress = {}) {
+                                              DcrProgress const& progress = {}, std::stop_token stop = {}) {
     cfg.validate();
     DcrModel model(dcr_plain_coadd(inputs, bbox, cfg.bad_mask_planes), jacobian, cfg);
-    DcrFitReport rep = model.fit(inputs, conditions, progress);
+    DcrFitReport rep = model.fit(inputs, conditions, progress, std::move(stop));
     return {std::move(model), std::move(rep)};
 }
 

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,6 +62,10 @@ struct StackConfig {
     int threads = 1;
     /// Called after each finished tile with (tiles done, tiles total), from one thread at a time.
     std::function<void(std::size_t, std::size_t)> progress;
+    /// Cancellation: once a stop is requested (from any thread, e.g. from `progress`), the workers start no new
+    /// tile and the call throws CancelledError. Stacker::into leaves the tiles finished before that written and
+    /// the others unchanged.
+    std::stop_token stop;
 
     /// @throws InvalidParameterError for a bad tile size, thread count, clip parameters or thresholds.
     void validate() const {

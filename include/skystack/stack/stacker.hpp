@@ -367,6 +367,10 @@ private:
             s.owned.resize(n);
             s.parts.resize(n);
             while (!failed.load()) {
+                if (m_cfg.stop.stop_requested()) {
+                    failed = true;
+                    break;
+                }
                 std::size_t const i = next.fetch_add(1);
                 if (i >= tiles.size()) break;
                 try {
@@ -396,6 +400,8 @@ private:
             for (std::size_t t = 0; t < nthreads; ++t) pool.emplace_back(worker);
         }
         if (err) std::rethrow_exception(err);
+        if (m_cfg.stop.stop_requested() && done < tiles.size())
+            throw CancelledError(detail::msg("stack: cancelled after ", done, " of ", tiles.size(), " tiles"));
         return res;
     }
 
