@@ -244,6 +244,14 @@ void sort_batches(std::span<B> v) noexcept {
     sort_batches(std::span<B const>(v.data(), v.size()), v);
 }
 
+/// (1 − w2)·v1 + w2·v2, exactly v1 where w2 = 0 (v2 may then be anything, +inf included). Both quantile picks
+/// below use it, so that they agree bit for bit.
+template <class B>
+SKYSTACK_FORCEINLINE B interpolate_ranks(B v1, B v2, B w2) noexcept {
+    using T = typename B::value_type;
+    return xsimd::select(w2 == B(T(0)), v1, (B(T(1)) - w2) * v1 + w2 * v2);
+}
+
 /// Linear-interpolated order statistic at fraction f (afw percentile) of each lane of sorted batches `s`,
 /// with `n` valid samples per lane (n = 0 → NaN, n = 1 → the value).
 template <class B>
@@ -261,7 +269,7 @@ B sorted_quantile(std::span<B const> s, B n, double f) noexcept {
         v1 = xsimd::select(q1 == kk, s[std::size_t(k)], v1);
         v2 = xsimd::select(q1 + B(T(1)) == kk, s[std::size_t(k)], v2);
     }
-    B const r = xsimd::select(w2 == B(T(0)), v1, (B(T(1)) - w2) * v1 + w2 * v2);
+    B const r = interpolate_ranks(v1, v2, w2);
     return xsimd::select(n > B(T(0)), r, B(std::numeric_limits<T>::quiet_NaN()));
 }
 
@@ -294,7 +302,7 @@ SKYSTACK_FORCEINLINE B uniform_quantile(B const* s, B n, typename B::value_type 
     auto const q1 = static_cast<std::size_t>(std::floor(T(f) * (nu - T(1))));
     B const v1 = s[q1];
     B const v2 = q1 + 1 < static_cast<std::size_t>(nu) ? s[q1 + 1] : v1;
-    return xsimd::select(w2 == B(T(0)), v1, (B(T(1)) - w2) * v1 + w2 * v2);
+    return interpolate_ranks(v1, v2, w2);
 }
 
 template <class B>
