@@ -70,7 +70,7 @@ struct ThreadScratch {
     TileBuffers<T> tb;
     AlignedBuffer<T> vals, vars, rvalue, rvar, rnclip;
     std::vector<batch_t<T>> colv, colw, colvar, scratch;
-    std::vector<T> sv, sw, svar, weight2;
+    std::vector<T> sv, sw, svar;
     std::vector<MaskedImageView<T const>> parts, chunk_parts;
     std::vector<MaskedImage<T>> owned;
 };
@@ -324,6 +324,7 @@ private:
         for (std::size_t k = 0; k < n; ++k) {
             double const sc = m_cfg.scales.empty() ? 1.0 : m_cfg.scales[k];
             plan.weight.push_back(T(w[k]));
+            plan.weight2.push_back(T(double(plan.weight.back()) * double(plan.weight.back())));
             plan.scale.push_back(T(sc));
             plan.scale2.push_back(T(sc * sc));
             if (w[k] > 0) ++plan.n_active;
@@ -474,8 +475,6 @@ private:
         s.colw.resize(n);
         s.colvar.resize(n);
         s.scratch.resize(n);
-        s.weight2.resize(n);
-        for (std::size_t k = 0; k < n; ++k) s.weight2[k] = plan.weight[k] * plan.weight[k];
         T const inf = std::numeric_limits<T>::infinity();
         s.chunk_parts.resize(n);
 
@@ -483,8 +482,8 @@ private:
         auto compute = [&](std::size_t x) {
             B const n0 = B::load_aligned(s.tb.cnt.data() + x);
             if constexpr (fused_clip) { // reads the gathered columns in place
-                SampleColumns<T> const cols{s.vals.data(),      s.vars.data(),    stride,
-                                            plan.weight.data(), s.weight2.data(), n};
+                SampleColumns<T> const cols{s.vals.data(),      s.vars.data(),       stride,
+                                            plan.weight.data(), plan.weight2.data(), n};
                 auto const r = m_reject.batch_mean(cols, x, n0, std::span<B>(s.scratch), plan.clip);
                 r.mean.store_aligned(s.rvalue.data() + x);
                 (plan.scatter ? r.var_scatter : r.var_inputs).store_aligned(s.rvar.data() + x);

@@ -48,8 +48,8 @@ inline constexpr std::size_t lanes_v = batch_t<T>::size;
 /// Everything about one stack that the kernels need, resolved once (bits looked up, weights fixed).
 template <class T>
 struct StackPlan {
-    std::size_t n_active = 0; ///< inputs with weight > 0 (NMASKED > 0 ⇔ n < n_active)
-    std::vector<T> weight, scale, scale2;
+    std::size_t n_active = 0;                      ///< inputs with weight > 0 (NMASKED > 0 ⇔ n < n_active)
+    std::vector<T> weight, weight2, scale, scale2; ///< per input; weight2 = weight² (the fused clip's Σw²)
     MaskPixel bad = 0, remove = 0, nodata = 0, clipped = 0;
     std::vector<MaskPixel> thr_bits;
     std::vector<T> thr;
