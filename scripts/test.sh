@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The whole test suite: installs dependencies, then configures, builds and tests the developer build, runs the
-# FITS reader fuzzer for a bounded time, and finally builds and tests the ASan+UBSan preset.
+# FITS reader fuzzer for a bounded time, checks the build without cfitsio (the parts that differ: every header on
+# its own, the tool and its test, the FITS example), and finally builds and tests the ASan+UBSan preset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -18,6 +19,11 @@ if [ -f fuzz/CMakeLists.txt ]; then
   cmake --build --preset fuzz -j "$jobs"
   bash fuzz/run.sh build/fuzz "${SKYSTACK_FUZZ_SECONDS:-60}"
 fi
+
+echo "== without cfitsio (headers, tool, FITS example) =="
+cmake --preset nofits
+cmake --build --preset nofits -j "$jobs" --target skystack_header_check skystack-coadd test_cli example_fits_roundtrip
+ctest --preset nofits -j "$jobs" -R "test_cli|fits_roundtrip"
 
 echo "== ASan + UBSan build =="
 cmake --preset asan
