@@ -498,6 +498,14 @@ TEST_CASE("double pixels") {
     auto md = Stacker<Median>(unit_cfg())(v, box32);
     CHECK(md.coadd.image()(1, 0) == doctest::Approx(4.0));
     CHECK(md.coadd.image()(0, 0) == doctest::Approx(2.0));
+    // {1,2,6,100}: median 4, q25 1.75, q75 29.5, window 4 ± 3·0.7413·27.75 = ±61.7 clips 100; then mean 3,
+    // s² = 7, window 3 ± 7.94 keeps 1, 2, 6. With 100 masked: {1,2,6} all kept. Both pixels: 3, variance 3/9.
+    auto mc = Stacker<ClippedMean>(unit_cfg())(v, box32);
+    CHECK(mc.coadd.image()(1, 0) == doctest::Approx(3.0));
+    CHECK(mc.coadd.variance()(1, 0) == doctest::Approx(1.0 / 3));
+    CHECK(mc.coadd.image()(0, 0) == doctest::Approx(3.0));
+    CHECK((mc.coadd.mask()(1, 0) & bit("CLIPPED")) != 0u);
+    CHECK((mc.coadd.mask()(0, 0) & bit("CLIPPED")) == 0u);
 }
 
 TEST_CASE_TEMPLATE("bit-identical across tilings for rows wider than the sample engine's 2048-pixel chunks", C, Median,
@@ -681,4 +689,24 @@ TEST_CASE("a stop requested from the progress callback cancels the stack") {
     StackConfig c2 = unit_cfg();
     c2.stop = idle.get_token();
     CHECK(Stacker<Mean>(c2)(views(in), box).coadd.image()(3, 3) == doctest::Approx(2.0));
+}
+
+TEST_CASE("ClippedMean of two inputs with unequal weights; an input of weight 0 takes no part") {
+    // {1 (w 1), 3 (w 3)}: median 2, IQR 1, window 2 ± 2.22 keeps both; weighted mean (1 + 9)/4 = 2.5,
+    // s² = (Σw d²/Σw − m²)·(Σw)²/((Σw)² − Σw²) = (4/4 − 0.25)·16/6 = 2, window 2.5 ± 4.24 keeps both.
+    // Variance Σw²V/(Σw)² = (1 + 9)/16. The middle input (1000, weight 0) is ignored.
+    std::vector<MaskedImageF> in{flat(1.f), flat(1000.f), flat(3.f)};
+    StackConfig cfg;
+    cfg.weights = {1.0, 0.0, 3.0};
+    cfg.nimage = true;
+    auto r = Stacker<ClippedMean>(cfg)(views(in), box32);
+    CHECK(r.coadd.image()(2, 1) == doctest::Approx(2.5));
+    CHECK(r.coadd.variance()(2, 1) == doctest::Approx(10.0 / 16));
+    CHECK((r.coadd.mask()(2, 1) & r.coadd.mask().bit_mask("CLIPPED")) == 0u);
+    CHECK(r.nimage(2, 1) == 2);
+    StackConfig c1;
+    c1.weights = {0.0, 0.0, 2.0}; // one active input: its value, its variance
+    auto r1 = Stacker<ClippedMean>(c1)(views(in), box32);
+    CHECK(r1.coadd.image()(0, 0) == doctest::Approx(3.0));
+    CHECK(r1.coadd.variance()(0, 0) == doctest::Approx(1.0));
 }
