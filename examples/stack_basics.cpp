@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Stacking basics: AssembleCoadd's default (MEANCLIP, 1/variance weights, SAT propagation), the median, a
-// statistic chosen by name, a stack fed tile by tile from a reader, and the online (streaming) mean.
+// statistic chosen by name, a stack fed tile by tile from a reader, progress with cancellation, and the online
+// (streaming) mean.
 #include <skystack/stack/online.hpp>
 #include <skystack/stack/stack.hpp>
 
 #include <cmath>
 #include <cstdio>
+#include <stop_token>
 #include <vector>
 
 using namespace skystack;
@@ -63,6 +65,27 @@ int main() {
     StackResult<float> streamed = Stacker<ClippedMean>(cfg)(reader, frames.size(), patch);
     //! [reader]
     if (streamed.coadd.image()(10, 10) != coadd.coadd.image()(10, 10)) return 1;
+
+    //! [cancel]
+    // Progress after every tile, and a way out: here the callback itself asks to stop after two of six tiles
+    // (a GUI would request the stop from its own thread). No new tile starts and the call throws CancelledError.
+    std::stop_source stop;
+    StackConfig cc = cfg;
+    cc.threads = 1;
+    cc.stop = stop.get_token();
+    cc.progress = [&](std::size_t done, std::size_t total) {
+        std::printf("  tile %zu / %zu\n", done, total);
+        if (done == 2) stop.request_stop();
+    };
+    bool cancelled = false;
+    try {
+        (void)Stacker<ClippedMean>(cc)(inputs, patch);
+    } catch (CancelledError const& e) {
+        cancelled = true;
+        std::printf("stopped: %s\n", e.what());
+    }
+    //! [cancel]
+    if (!cancelled) return 1;
 
     //! [online]
     // Streaming mean: one input at a time, mergeable partial stacks, finish() at the end.
