@@ -10,4 +10,6 @@ include(${CMAKE_CURRENT_SOURCE_DIR}/stack.cmake OPTIONAL)
 
 # The checked-in .clang-format is enforced on every tracked C++ file.
 add_test(NAME format.clang_format COMMAND bash ${PROJECT_SOURCE_DIR}/tests/check_format.sh)
+add_test(NAME docs.snippets COMMAND bash ${PROJECT_SOURCE_DIR}/tests/check_snippets.sh)
 set_tests_properties(format.clang_format PROPERTIES LABELS format)
+set_tests_properties(docs.snippets PROPERTIES LABELS format)
