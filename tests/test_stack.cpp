@@ -710,3 +710,55 @@ TEST_CASE("ClippedMean of two inputs with unequal weights; an input of weight 0 
     CHECK(r1.coadd.image()(0, 0) == doctest::Approx(3.0));
     CHECK(r1.coadd.variance()(0, 0) == doctest::Approx(1.0));
 }
+
+TEST_CASE("OnlineMeanStacker with the scatter variance (calc_error_from_input_variance=False)") {
+    StackConfig cfg = unit_cfg();
+    cfg.variance = VarianceSource::scatter;
+    SUBCASE("by hand: {1, 2, 3} unit weights -> s² = 1, variance s²·3/9; one input -> NaN") {
+        std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(3.f, 1.f, bit("BAD"))};
+        in[2].mask()(0, 0) = 0; // only pixel (0,0) sees all three
+        OnlineMeanStacker<float> st(box32, cfg);
+        for (auto const& f : in) st.add(f, 1.0);
+        auto r = st.finish();
+        CHECK(r.coadd.image()(0, 0) == doctest::Approx(2.0));
+        CHECK(r.coadd.variance()(0, 0) == doctest::Approx(1.0 / 3));
+        // elsewhere {1, 2}: mean 1.5, s² = 0.5, variance 0.5·2/4
+        CHECK(r.coadd.variance()(1, 0) == doctest::Approx(0.25));
+        OnlineMeanStacker<float> one(box32, cfg);
+        one.add(in[0], 1.0);
+        CHECK(std::isnan(one.finish().coadd.variance()(0, 0)));
+    }
+    SUBCASE("equals Stacker<WeightedMean> with the scatter variance; merged partial stacks too") {
+        Box2I const box = Box2I::from_min_size({2, 3}, {13, 7});
+        auto const in = random_stack(6, box, 5);
+        cfg.weights = {1, 2, 3, 1, 2, 3};
+        cfg.scales = {1, 1.5, 1, 0.5, 1, 2};
+        auto ref = Stacker<WeightedMean>(cfg)(views(in), box);
+        OnlineMeanStacker<float> a(box, cfg), b(box, cfg);
+        for (std::size_t k = 0; k < 3; ++k) a.add(in[k], cfg.weights[k], cfg.scales[k]);
+        for (std::size_t k = 3; k < 6; ++k) b.add(in[k], cfg.weights[k], cfg.scales[k]);
+        a.merge(b);
+        auto m = a.finish();
+        int bad = 0, checked = 0;
+        for (int y = 0; y < box.height(); ++y)
+            for (int x = 0; x < box.width(); ++x) {
+                float const e = ref.coadd.variance()(x, y), g = m.coadd.variance()(x, y);
+                if (std::isnan(e)) {
+                    bad += !std::isnan(g);
+                    continue;
+                }
+                ++checked;
+                if (!(std::abs(g - e) <= 1e-4f * e + 1e-6f)) {
+                    ++bad;
+                    MESSAGE(x, ",", y, ": ", g, " vs ", e);
+                }
+            }
+        CHECK(checked > 50);
+        CHECK(bad == 0);
+        OnlineMeanStacker<float> plain(box, unit_cfg());
+        CHECK_THROWS_AS(a.merge(plain), InvalidParameterError);
+    }
+    SUBCASE("Sum keeps refusing it") {
+        CHECK_THROWS_AS((OnlineStacker<float, Sum>(box32, cfg)), InvalidParameterError);
+    }
+}

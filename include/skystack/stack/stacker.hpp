@@ -598,7 +598,8 @@ private:
         double const m = swx / sw;
         double sdd = 0;
         for (std::size_t i = 0; i < n1; ++i) sdd += s.sw[i] * (s.sv[i] - m) * (s.sv[i] - m);
-        double const s2 = (sdd / sw) * (sw * sw / (sw * sw - sw2));
+        double const dof = sw * sw - sw2; // 0 for a single sample: no scatter, NaN
+        double const s2 = dof > 0 ? (sdd / sw) * (sw * sw / dof) : std::numeric_limits<double>::quiet_NaN();
         double vv = std::numeric_limits<double>::quiet_NaN();
         if constexpr (error == ErrorModel::mean)
             vv = plan.scatter ? s2 * sw2 / (sw * sw) : sw2v / (sw * sw);

@@ -589,7 +589,7 @@ SKYSTACK_FORCEINLINE B input_variance(std::span<B const> w, std::span<B const> v
     return s / (sw * sw);
 }
 
-/// Debiased weighted sample variance s² of the samples with w > 0 (afw), plus Σw and Σw².
+/// Debiased weighted sample variance s² of the samples with w > 0 (afw; NaN for a single sample), plus Σw and Σw².
 template <class B>
 struct Scatter {
     B s2, sw, sw2;
@@ -608,7 +608,11 @@ SKYSTACK_FORCEINLINE Scatter<B> weighted_scatter(std::span<B const> v, std::span
         B const d = xsimd::select(w[i] > B(0), v[i] - m, B(0));
         sdd += w[i] * d * d;
     }
-    return {(sdd / sw) * (sw * sw / (sw * sw - sw2)), sw, sw2};
+    // one sample (Σw² = (Σw)²): no scatter, NaN (not ±inf from a rounding residue in sdd)
+    B const dof = sw * sw - sw2;
+    B const s2 = xsimd::select(dof > B(0), (sdd / sw) * (sw * sw / dof),
+                               B(std::numeric_limits<typename B::value_type>::quiet_NaN()));
+    return {s2, sw, sw2};
 }
 
 /// Finish `width` pixels of one row: mask from the bookkeeping at buffer offset `o`, value/variance/nclipped
