@@ -478,12 +478,12 @@ private:
         T const inf = std::numeric_limits<T>::infinity();
         s.chunk_parts.resize(n);
 
+        [[maybe_unused]] SampleColumns<T> const cols{s.vals.data(),      s.vars.data(),       stride,
+                                                     plan.weight.data(), plan.weight2.data(), n};
         // value, variance and clipped count of the batch of pixels at x of the gathered chunk
         auto compute = [&](std::size_t x) {
             B const n0 = B::load_aligned(s.tb.cnt.data() + x);
             if constexpr (fused_clip) { // reads the gathered columns in place
-                SampleColumns<T> const cols{s.vals.data(),      s.vars.data(),       stride,
-                                            plan.weight.data(), plan.weight2.data(), n};
                 auto const r = m_reject.batch_mean(cols, x, n0, std::span<B>(s.scratch), plan.clip);
                 r.mean.store_aligned(s.rvalue.data() + x);
                 (plan.scatter ? r.var_scatter : r.var_inputs).store_aligned(s.rvar.data() + x);
