@@ -160,6 +160,28 @@ TEST_CASE("mask propagation threshold: F_b = R_b / (Σw_used + R_b) > t_b") {
         auto r2 = Stacker<WeightedMean>(cfg)(views(in), box32);
         CHECK(r2.coadd.mask()(0, 0) == bit("SAT"));
     }
+    SUBCASE("six planes with their own thresholds, each judged on its own") {
+        // pixel (0,0): inputs carry SAT | BAD+CR | INTRP | SUSPECT | nothing; only the last is accepted (w 1),
+        // so every plane present has F = 1/(1 + 1) = 0.5: SAT (0.1), CR (0.2), SUSPECT (0.3) propagate;
+        // BAD (0.5, not > 0.5) and INTRP (0.9) do not; EDGE (0.0) is absent (F = 0).
+        cfg.bad_mask_planes = {"NO_DATA", "BAD", "SAT", "EDGE", "CR", "INTRP", "SUSPECT"};
+        cfg.mask_propagation_thresholds = {{"SAT", 0.1},   {"BAD", 0.5},     {"CR", 0.2},
+                                           {"INTRP", 0.9}, {"SUSPECT", 0.3}, {"EDGE", 0.0}};
+        std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(3.f), flat(4.f), flat(5.f)};
+        in[0].mask()(0, 0) = bit("SAT");
+        in[1].mask()(0, 0) = bit("BAD") | bit("CR");
+        in[2].mask()(0, 0) = bit("INTRP");
+        in[3].mask()(0, 0) = bit("SUSPECT");
+        for (auto const& r : {Stacker<Mean>(cfg)(views(in), box32), Stacker<Median>(cfg)(views(in), box32)}) {
+            CHECK(r.coadd.image()(0, 0) == doctest::Approx(5.0));
+            CHECK(r.coadd.mask()(0, 0) == (bit("SAT") | bit("CR") | bit("SUSPECT")));
+            CHECK(r.coadd.mask()(1, 0) == 0u);
+        }
+        StackConfig many = cfg;
+        many.mask_propagation_thresholds.clear();
+        for (int b = 0; b < 33; ++b) many.mask_propagation_thresholds.push_back({"P" + std::to_string(b), 0.5});
+        CHECK_THROWS_AS((void)Stacker<Mean>(many)(views(in), box32), InvalidParameterError); // 33 > 32 planes
+    }
 }
 
 TEST_CASE("Min, Max, Sum") {

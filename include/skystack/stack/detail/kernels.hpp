@@ -92,8 +92,9 @@ SKYSTACK_FORCEINLINE ubatch_t<T> as_uint(batch_t<T> f) noexcept {
     return simd::bit_cast_batch<uint_for<T>>(f);
 }
 
-/// Most mask-propagation thresholds a stack may have.
-inline constexpr std::size_t max_thresholds = 4;
+/// Most mask-propagation thresholds a stack may have: one per mask plane. Each costs a float per pixel of the
+/// tile (of the bbox for OnlineStacker), and work only where a sample is rejected and at the finish.
+inline constexpr std::size_t max_thresholds = 8 * sizeof(MaskPixel);
 
 /// Per-pixel bookkeeping shared by every policy, over one tile (accumulating path) or one row (sample path):
 /// accepted count, accepted weight, mask bits (OR of the accepted samples' masks and of the rejected samples'
