@@ -110,9 +110,11 @@ void test_raise(char const* phase) {
     if (char const* p = std::getenv("SKYSTACK_COADD_TEST_RAISE"); p && std::string_view(p) == phase) std::raise(SIGINT);
 }
 
+bool interrupted() noexcept { return g_interrupted != 0; }
+
 /// Stop here if a signal arrived (the output stage removes what was staged as the exception unwinds).
 void check_interrupted() {
-    if (g_interrupted) throw ToolError(exit_interrupted, "interrupted: nothing was written");
+    if (interrupted()) throw ToolError(exit_interrupted, "interrupted: nothing was written");
 }
 } // namespace
 
@@ -120,8 +122,6 @@ void install_interrupt_handlers() {
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
 }
-
-bool interrupted() noexcept { return g_interrupted != 0; }
 
 namespace {
 

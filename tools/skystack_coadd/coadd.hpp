@@ -38,7 +38,5 @@ int run(Options const& o);
 /// SIGINT and SIGTERM set a flag (a second signal ends the process at once); the run checks it between phases and
 /// after every stacked tile, and stops with ToolError(exit_interrupted) so that the output stage cleans up.
 void install_interrupt_handlers();
-/// True once SIGINT or SIGTERM arrived.
-[[nodiscard]] bool interrupted() noexcept;
 
 } // namespace skystack::tool
