@@ -81,9 +81,10 @@ std::pair<int, int> png_size(fs::path const& p) {
 
 namespace {
 
-synthetic::Config small_stack() {
+/// A small synthetic stack of `n` exposures (96 × 80 at (1000, 2000), stars, galaxies, cosmic rays, a trail).
+synthetic::Config small_stack(int n = 7) {
     synthetic::Config c;
-    c.n_exposures = 7;
+    c.n_exposures = n;
     c.size = {96, 80};
     c.origin = {1000, 2000};
     c.max_offset = 3;
@@ -268,10 +269,8 @@ TEST_CASE("skystack-coadd on FITS inputs matches the library's Stacker, the repo
 }
 
 TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weighted-mean, median)") {
-    auto cfg = small_stack();
-    cfg.n_exposures = 5;
     auto const dir = fresh_dir("stats");
-    auto const ds = synthetic::make_dataset(cfg);
+    auto const ds = synthetic::make_dataset(small_stack(5));
     auto const list = write_inputs(ds, dir);
     std::vector<MaskedImage<float>> in;
     for (std::size_t k = 0; k < ds.exposures.size(); ++k)
@@ -298,10 +297,8 @@ TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weigh
 }
 
 TEST_CASE("skystack-coadd --statistic dcr matches dcr_stack called directly") {
-    auto cfg = small_stack();
-    cfg.n_exposures = 5;
     auto const dir = fresh_dir("dcr");
-    auto const ds = synthetic::make_dataset(cfg);
+    auto const ds = synthetic::make_dataset(small_stack(5));
     std::vector<ObservingConditions> conds;
     std::ofstream list(dir / "inputs.txt");
     for (std::size_t k = 0; k < ds.exposures.size(); ++k) {
@@ -371,10 +368,8 @@ TEST_CASE("skystack-coadd --statistic dcr matches dcr_stack called directly") {
 }
 
 TEST_CASE("skystack-coadd on plain images with weight maps and a zero-point table") {
-    auto cfg = small_stack();
-    cfg.n_exposures = 4;
     auto const dir = fresh_dir("plain");
-    auto const ds = synthetic::make_dataset(cfg);
+    auto const ds = synthetic::make_dataset(small_stack(4));
     std::ofstream zpt(dir / "zp.txt");
     zpt.precision(17);
     std::vector<MaskedImage<float>> expect_in;
@@ -477,9 +472,7 @@ TEST_CASE("skystack-coadd --help documents options and exit codes") {
 
 TEST_CASE("skystack-coadd bad inputs: clear message, documented exit code, no output") {
     auto const dir = fresh_dir("bad");
-    auto cfg = small_stack();
-    cfg.n_exposures = 3;
-    auto const ds = synthetic::make_dataset(cfg);
+    auto const ds = synthetic::make_dataset(small_stack(3));
     write_inputs(ds, dir);
     std::string const good = "'" + (dir / "warp_0.fits").string() + "' '" + (dir / "warp_1.fits").string() + "'";
     auto expect_failure = [&](std::string const& what, std::string const& args, int code,
@@ -530,9 +523,7 @@ TEST_CASE("skystack-coadd bad inputs: clear message, documented exit code, no ou
 TEST_CASE("skystack-coadd interrupted by SIGINT: exit 130, nothing written, no staging directory left") {
     // SKYSTACK_COADD_TEST_RAISE makes the tool raise SIGINT in itself at a known point, through its real handler
     auto const dir = fresh_dir("interrupt");
-    auto cfg = small_stack();
-    cfg.n_exposures = 4;
-    auto const ds = synthetic::make_dataset(cfg);
+    auto const ds = synthetic::make_dataset(small_stack(4));
     write_inputs(ds, dir);
     std::string const in = "-l '" + (dir / "inputs.txt").string() + "' --tile 16";
     for (std::string phase : {"stack", "write"}) {
