@@ -354,6 +354,42 @@ T sorted_quantile(std::span<T const> s, double f) noexcept {
 } // namespace detail
 
 // --------------------------------------------------------------------------------------------------------------
+// Overflow-safe clip moments. A clip pass sums w·d and w·d² of the deviations d = x − centre of the samples
+// inside the window |d| ≤ hw; with one sample near 1e20 (float) d² overflows, σ² becomes inf − inf = NaN and the
+// next window keeps nothing. The passes therefore sum the deviations scaled by a power of two s ≈ 1/hw (so the
+// kept |d·s| < 4): scaling by a power of two is exact, so every result is bit-identical to the unscaled sums
+// wherever those do not overflow, and finite (or a legitimately infinite variance) where they would.
+
+namespace detail {
+/// The power of two 2^(2−e) for hw = f·2^e (f ∈ [0.5, 1)), clamped to normal numbers: 1 where hw is 0 or NaN,
+/// the smallest normal for hw = +inf.
+template <class T>
+T clip_scale(T hw) noexcept {
+    if (!(hw > T(0))) return T(1);
+    constexpr int emax = std::numeric_limits<T>::max_exponent;
+    int e = emax;
+    if (hw < std::numeric_limits<T>::infinity()) (void)std::frexp(hw, &e);
+    return std::ldexp(T(1), 2 - std::clamp(e, 3 - emax, emax));
+}
+/// clip_scale per lane, from the exponent bits (biased exponent E → 2^(M − E − bias), M the all-ones exponent,
+/// clamped to [1, M − 1]).
+template <class B>
+SKYSTACK_FORCEINLINE B clip_scale_batch(B hw) noexcept {
+    using T = typename B::value_type;
+    using UI = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    using U = xsimd::batch<UI, typename B::arch_type>;
+    constexpr int mant = std::numeric_limits<T>::digits - 1;
+    constexpr UI expmask = UI(sizeof(T) == 4 ? 0xFFu : 0x7FFu) << mant;
+    U const e = simd::bit_cast_batch<UI>(hw) & U(expmask);
+    B const s = simd::bit_cast_batch<T>(U(expmask) - e);
+    B const big(std::ldexp(T(1), std::numeric_limits<T>::max_exponent - 1)); // hw subnormal: 2^(emax − 1)
+    B const r = xsimd::select(hw < B(std::numeric_limits<T>::min()), big, s);
+    B const r2 = xsimd::select(hw == B(std::numeric_limits<T>::infinity()), B(std::numeric_limits<T>::min()), r);
+    return xsimd::select(hw > B(T(0)), r2, B(T(1)));
+}
+} // namespace detail
+
+// --------------------------------------------------------------------------------------------------------------
 // Combine policies
 
 /// Unweighted mean of the accepted samples (every input weight 1): Σx/n. Variance ΣV/n² (or from the scatter).
@@ -477,10 +513,12 @@ struct SigmaClip {
         keep.assign(n, 0);
         for (int it = 0; it < p.max_iter; ++it) {
             double sw = 0, sw2 = 0, sd = 0, sdd = 0;
+            double const sc = detail::clip_scale(hw), inv = 1.0 / sc; // moments of d·sc (see clip_scale)
             for (std::size_t i = 0; i < n; ++i) {
-                double const d = double(v[i]) - center;
-                keep[i] = std::abs(d) <= hw;
+                double const d0 = double(v[i]) - center;
+                keep[i] = std::abs(d0) <= hw;
                 if (!keep[i]) continue;
+                double const d = d0 * sc;
                 double const wi = w[i];
                 sw += wi;
                 sw2 += wi * wi;
@@ -490,8 +528,8 @@ struct SigmaClip {
             double const m = sd / sw;
             double varc = (sdd / sw - m * m) * (sw * sw / (sw * sw - sw2));
             if (!(varc >= 0)) varc = 0; // negative (rounding) or NaN (one survivor)
-            center += m;
-            hw = p.nsigma * std::sqrt(varc);
+            center += m * inv;
+            hw = p.nsigma * std::sqrt(varc) * inv;
         }
         std::size_t k = 0;
         for (std::size_t i = 0; i < n; ++i)
@@ -530,15 +568,17 @@ struct SigmaClip {
         // result is still the same for any tiling or thread count.
         auto pass = [&]<bool Last>(std::bool_constant<Last>) {
             Acc a[2];
+            B const sc = detail::clip_scale_batch(hw), inv = B(T(1)) / sc; // moments of d·sc (see clip_scale)
             auto add = [&](Acc& acc, std::size_t i) {
                 B const d = B::load_aligned(c.vals + i * c.stride + x) - center;
                 auto const k = xsimd::abs(d) <= hw; // +inf samples fail, a NaN window fails all
+                B const u = d * sc;
                 B const wi(c.weight[i]), wi2(c.weight2[i]);
-                B const wd = wi * d; // NaN/inf for +inf samples, never selected
+                B const wd = wi * u; // NaN/inf for +inf samples, never selected
                 acc.sw = xsimd::select(k, acc.sw + wi, acc.sw);
                 acc.sw2 = xsimd::select(k, acc.sw2 + wi2, acc.sw2);
                 acc.sd = xsimd::select(k, acc.sd + wd, acc.sd);
-                acc.sdd = xsimd::select(k, xsimd::fma(wd, d, acc.sdd), acc.sdd);
+                acc.sdd = xsimd::select(k, xsimd::fma(wd, u, acc.sdd), acc.sdd);
                 if constexpr (Last) {
                     B const var = B::load_aligned(c.vars + i * c.stride + x);
                     acc.sw2v = xsimd::select(k, xsimd::fma(wi2, var, acc.sw2v), acc.sw2v);
@@ -554,10 +594,11 @@ struct SigmaClip {
             B const sw = a[0].sw + a[1].sw, sw2 = a[0].sw2 + a[1].sw2;
             B const m = (a[0].sd + a[1].sd) / sw;
             B const varc = ((a[0].sdd + a[1].sdd) / sw - m * m) * (sw * sw / (sw * sw - sw2));
-            center += m;
-            hw = B(T(p.nsigma)) * xsimd::sqrt(xsimd::select(varc >= B(0), varc, B(0)));
+            center += m * inv;
+            hw = B(T(p.nsigma)) * xsimd::sqrt(xsimd::select(varc >= B(0), varc, B(0))) * inv;
             if constexpr (Last)
-                r = {center, (a[0].sw2v + a[1].sw2v) / (sw * sw), varc * sw2 / (sw * sw), a[0].kept + a[1].kept};
+                r = {center, (a[0].sw2v + a[1].sw2v) / (sw * sw), varc * sw2 / (sw * sw) * inv * inv,
+                     a[0].kept + a[1].kept};
         };
         for (int it = 0; it + 1 < p.max_iter; ++it) pass(std::false_type{});
         pass(std::true_type{});
@@ -578,11 +619,12 @@ struct SigmaClip {
         // keep flags live in s (1/0), so that the original values in v survive every iteration
         for (int it = 0; it < p.max_iter; ++it) {
             B sw(0), sw2(0), sd(0), sdd(0);
+            B const sc = detail::clip_scale_batch(hw), inv = B(T(1)) / sc; // moments of d·sc (see clip_scale)
             for (std::size_t i = 0; i < N; ++i) {
                 B const d = v[i] - center;
                 auto const k = xsimd::abs(d) <= hw; // +inf samples fail (inf <= finite), NaN hw fails all
                 B const wi = xsimd::select(k, w[i], B(0));
-                B const dk = xsimd::select(k, d, B(0));
+                B const dk = xsimd::select(k, d * sc, B(0));
                 s[i] = xsimd::select(k, B(1), B(0));
                 sw += wi;
                 sw2 += wi * wi;
@@ -592,8 +634,8 @@ struct SigmaClip {
             B const m = sd / sw;
             B varc = (sdd / sw - m * m) * (sw * sw / (sw * sw - sw2));
             varc = xsimd::select(varc >= B(0), varc, B(0)); // NaN or negative -> 0
-            center += m;
-            hw = B(T(p.nsigma)) * xsimd::sqrt(varc);
+            center += m * inv;
+            hw = B(T(p.nsigma)) * xsimd::sqrt(varc) * inv;
         }
         B kept(0);
         for (std::size_t i = 0; i < N; ++i) {

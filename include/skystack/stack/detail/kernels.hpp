@@ -642,6 +642,8 @@ void finish_row(TileBuffers<T> const& tb, std::size_t o, StackPlan<T> const& pla
             mask = mask | (U(UI(plan.clipped)) & as_uint<T>(simd::bool_bits(B::load_unaligned(nclip + x) > B(0))));
         auto const none = n == B(T(0));
         mask = xsimd::select(as_uint<T>(simd::bool_bits(none)) != U(UI(0)), U(UI(plan.nodata)), mask);
+        // a NaN value (any policy's, user policies included) always carries NO_DATA (issue 16)
+        mask = mask | (U(UI(plan.nodata)) & as_uint<T>(simd::bool_bits(xsimd::isnan(B::load_unaligned(value + x)))));
         if (!plan.map.empty()) {
             U const some_rejected = as_uint<T>(simd::bool_bits(n < nact));
             for (auto [from, to] : plan.map)
