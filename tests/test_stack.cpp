@@ -891,3 +891,36 @@ TEST_CASE_TEMPLATE("issue 16: a NaN output pixel always carries NO_DATA, user po
     CHECK(r.coadd.image()(1, 0) == 1.f);
     CHECK((r.coadd.mask()(1, 0) & nodata) == 0u);
 }
+
+TEST_CASE("WeightedMean with the scatter variance runs on the accumulating engine: by hand, and tiling-independent") {
+    // {1, 2, 3} with weights {1, 2, 1}: mean (1 + 4 + 3)/4 = 2; Σw·d² = 1 + 0 + 1 = 2, Σw = 4, Σw² = 6;
+    // s² = (2/4)·(16/(16 − 6)) = 0.8; variance s²·Σw²/(Σw)² = 0.8·6/16 = 0.3. Pixel (2,1): input 1 BAD, so
+    // {1, 3} with weights {1, 1}: mean 2, s² = 2, variance 2·2/4 = 1.
+    std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(3.f)};
+    in[1].mask()(2, 1) = bit("BAD");
+    StackConfig cfg = unit_cfg();
+    cfg.weights = {1, 2, 1};
+    cfg.variance = VarianceSource::scatter;
+    auto r = Stacker<WeightedMean>(cfg)(views(in), box32);
+    CHECK(r.coadd.image()(0, 0) == doctest::Approx(2.0));
+    CHECK(r.coadd.variance()(0, 0) == doctest::Approx(0.3));
+    CHECK(r.coadd.image()(2, 1) == doctest::Approx(2.0));
+    CHECK(r.coadd.variance()(2, 1) == doctest::Approx(1.0));
+    // random stacks: the same bits for any tile size and thread count
+    Box2I const box = Box2I::from_min_size({1, 2}, {45, 9});
+    auto const rin = random_stack(7, box, 11);
+    StackConfig c1 = unit_cfg();
+    c1.variance = VarianceSource::scatter;
+    c1.weights = {1, 2, 3, 1, 2, 3, 0.5};
+    StackConfig c2 = c1;
+    c2.tile_size = {16, 4};
+    c2.threads = 3;
+    auto a = Stacker<WeightedMean>(c1)(views(rin), box);
+    auto b = Stacker<WeightedMean>(c2)(views(rin), box);
+    for (int y = 0; y < box.height(); ++y)
+        for (int x = 0; x < box.width(); ++x) {
+            float const va = a.coadd.variance()(x, y), vb = b.coadd.variance()(x, y);
+            CHECK(std::memcmp(&va, &vb, sizeof va) == 0);
+            CHECK(a.coadd.image()(x, y) == b.coadd.image()(x, y));
+        }
+}
