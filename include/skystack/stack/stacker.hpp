@@ -441,7 +441,7 @@ private:
         if constexpr (kind != Accumulate::none && !rejects) {
             s.tb.resize(stride, std::size_t(tile.height()), plan.thr_bits.size());
             s.tb.reset(kind);
-            accumulate_parts<T, kind>(s.tb, std::span<MaskedImageView<T const> const>(s.parts), tile, plan);
+            accumulate_parts<T, kind, weighted>(s.tb, std::span<MaskedImageView<T const> const>(s.parts), tile, plan);
             constexpr bool scatter_capable = kind == Accumulate::weighted_sum && error == ErrorModel::mean;
             if (scatter_capable && plan.scatter) scatter_moments(tile, s, plan);
             for (int y = 0; y < tile.height(); ++y) {
