@@ -230,7 +230,8 @@ void init_geom(py::module_& m) {
     bi.def(py::pickle([](Box2I const& b) { return py::make_tuple(b.min(), b.dimensions()); },
                       [](py::tuple t) { return Box2I::from_min_size(t[0].cast<Point2I>(), t[1].cast<Extent2I>()); }));
     bi.def("getSlices", [](Box2I const& b) {
-        return py::make_tuple(py::slice(b.min_y(), b.end_y(), 1), py::slice(b.min_x(), b.end_x(), 1));
+        py::object const slice = py::module_::import("builtins").attr("slice");
+        return py::make_tuple(slice(b.min_y(), b.end_y()), slice(b.min_x(), b.end_x()));
     });
 
     py::class_<Box2D> bd(m, "Box2D", "A floating-point box (lsst.geom.Box2D)");

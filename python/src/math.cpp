@@ -181,9 +181,7 @@ PyMaskedImage<T> stack_masked(std::vector<PyMaskedImage<T>> const& images, long 
 
 template <class T>
 void bind_statistics_stack(py::module_& m) {
-    m.def("statisticsStack", &stack_masked<T>, py::arg("images"), py::arg("flags"),
-          py::arg("sctrl") = PyStatisticsControl{}, py::arg("wvector") = std::vector<double>{},
-          py::arg("clipped") = 0, py::arg("maskMap") = py::list());
+    // the in-place form first: a MaskedImage has __getitem__, so the list forms would try len() on it
     m.def("statisticsStack",
           [](PyMaskedImage<T>& out, std::vector<PyMaskedImage<T>> const& images, long long flags,
              PyStatisticsControl const& sc, std::vector<double> const& wvector, MaskPixel clipped, py::list mask_map) {
@@ -196,6 +194,9 @@ void bind_statistics_stack(py::module_& m) {
           },
           py::arg("out"), py::arg("images"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{},
           py::arg("wvector") = std::vector<double>{}, py::arg("clipped") = 0, py::arg("maskMap") = py::list());
+    m.def("statisticsStack", &stack_masked<T>, py::arg("images"), py::arg("flags"),
+          py::arg("sctrl") = PyStatisticsControl{}, py::arg("wvector") = std::vector<double>{},
+          py::arg("clipped") = 0, py::arg("maskMap") = py::list());
     m.def("statisticsStack",
           [](std::vector<PyImage<T>> const& images, long long flags, PyStatisticsControl const& sc,
              std::vector<double> const& wvector) {
@@ -220,6 +221,13 @@ void init_math(py::module_& m) {
     p.value("NOTHING", Stat::Nothing);
     for (Stat s : all_stats) p.value(std::string(name(s)).c_str(), s);
     p.export_values();
+    // afw's Property is a plain enum, so `MEAN | MEDIAN` is an int; pybind11 gives scoped enums no bit operators.
+    p.def("__or__", [](Stat a, Stat b) { return std::int64_t(a) | std::int64_t(b); });
+    p.def("__or__", [](Stat a, std::int64_t b) { return std::int64_t(a) | b; });
+    p.def("__ror__", [](Stat a, std::int64_t b) { return std::int64_t(a) | b; });
+    p.def("__and__", [](Stat a, Stat b) { return std::int64_t(a) & std::int64_t(b); });
+    p.def("__and__", [](Stat a, std::int64_t b) { return std::int64_t(a) & b; });
+    p.def("__rand__", [](Stat a, std::int64_t b) { return std::int64_t(a) & b; });
     m.def("stringToStatisticsProperty", [](std::string const& s) { return parse_stat(s); });
 
     py::class_<PyStatisticsControl> sc(m, "StatisticsControl", "afw's knobs for makeStatistics and statisticsStack");
