@@ -144,8 +144,8 @@ namespace skystack::python {
 
 /// skystack::stack() for float and double pixels, instantiated once in stack.cpp and called with the GIL released.
 template <class T>
-StackResult<T> run_stack(std::string const& statistic, std::vector<MaskedImageView<T const>> const& inputs,
-                         Box2I bbox, StackConfig const& cfg);
+StackResult<T> run_stack(std::string const& statistic, std::vector<MaskedImageView<T const>> const& inputs, Box2I bbox,
+                         StackConfig const& cfg);
 
 /// Wraps a coadd the stacker made into the Python object (its planes keep the result alive).
 template <class T>

@@ -9,7 +9,6 @@
 
 namespace skystack::python {
 
-
 namespace {
 
 template <class T>

@@ -44,15 +44,19 @@ void bind_pair_common(py::class_<P>& c, char const* name) {
         throw py::index_error("index " + std::to_string(i) + " out of range for a 2-d coordinate");
     });
     c.def("__iter__", [](P const& p) { return py::iter(py::make_tuple(p.x, p.y)); });
-    c.def("__eq__", [](P const& a, P const& b) { return a == b; }, py::is_operator());
-    c.def("__ne__", [](P const& a, P const& b) { return a != b; }, py::is_operator());
+    c.def(
+        "__eq__", [](P const& a, P const& b) { return a == b; }, py::is_operator());
+    c.def(
+        "__ne__", [](P const& a, P const& b) { return a != b; }, py::is_operator());
     c.def("__eq__", [](P const&, py::object const&) { return false; });
     c.def("__ne__", [](P const&, py::object const&) { return true; });
     c.def("__hash__", [](P const& p) { return std::hash<P>{}(p); });
     c.def("__repr__", [name](P const& p) { return std::string(name) + "(" + num(p.x) + ", " + num(p.y) + ")"; });
     c.def("__str__", [](P const& p) { return "(" + num(p.x) + ", " + num(p.y) + ")"; });
     c.def(py::pickle([](P const& p) { return py::make_tuple(p.x, p.y); },
-                     [](py::tuple t) { return P{t[0].cast<T>(), t[1].cast<T>()}; }));
+                     [](py::tuple t) {
+                         return P{t[0].cast<T>(), t[1].cast<T>()};
+                     }));
     c.def("clone", [](P const& p) { return p; });
 }
 
@@ -64,49 +68,75 @@ std::pair<py::class_<Point<T>>, py::class_<Extent<T>>> bind_points(py::module_& 
     py::class_<P> pc(m, pname, "A position (x, y); Point - Point is an Extent, Point + Extent a Point");
     py::class_<E> ec(m, ename, "A size or offset (x, y)");
     pc.def(py::init([] { return P{}; }))
-        .def(py::init([](T x, T y) { return P{x, y}; }), py::arg("x"), py::arg("y"))
+        .def(py::init([](T x, T y) {
+                 return P{x, y};
+             }),
+             py::arg("x"), py::arg("y"))
         .def(py::init([](E const& e) { return e.as_point(); }));
     ec.def(py::init([] { return E{}; }))
-        .def(py::init([](T x, T y) { return E{x, y}; }), py::arg("x"), py::arg("y"))
+        .def(py::init([](T x, T y) {
+                 return E{x, y};
+             }),
+             py::arg("x"), py::arg("y"))
         .def(py::init([](P const& p) { return p.as_extent(); }));
     bind_pair_common(pc, pname);
     bind_pair_common(ec, ename);
 
-    pc.def("__sub__", [](P const& a, P const& b) { return a - b; }, py::is_operator())
-        .def("__add__", [](P const& a, E const& b) { return a + b; }, py::is_operator())
-        .def("__sub__", [](P const& a, E const& b) { return a - b; }, py::is_operator())
-        .def("__iadd__", [](P& a, E const& b) { return a += b; }, py::is_operator())
-        .def("__isub__", [](P& a, E const& b) { return a -= b; }, py::is_operator());
+    pc.def(
+          "__sub__", [](P const& a, P const& b) { return a - b; }, py::is_operator())
+        .def(
+            "__add__", [](P const& a, E const& b) { return a + b; }, py::is_operator())
+        .def(
+            "__sub__", [](P const& a, E const& b) { return a - b; }, py::is_operator())
+        .def(
+            "__iadd__", [](P& a, E const& b) { return a += b; }, py::is_operator())
+        .def(
+            "__isub__", [](P& a, E const& b) { return a -= b; }, py::is_operator());
     both(pc, "asExtent", "as_extent", [](P const& p) { return p.as_extent(); });
     both(pc, "distanceSquared", "distance_squared", [](P const& a, P const& b) {
         double const dx = double(a.x) - double(b.x), dy = double(a.y) - double(b.y);
         return dx * dx + dy * dy;
     });
-    ec.def("__add__", [](E const& a, E const& b) { return a + b; }, py::is_operator())
-        .def("__sub__", [](E const& a, E const& b) { return a - b; }, py::is_operator())
-        .def("__add__", [](E const& a, P const& b) { return a + b; }, py::is_operator())
+    ec.def(
+          "__add__", [](E const& a, E const& b) { return a + b; }, py::is_operator())
+        .def(
+            "__sub__", [](E const& a, E const& b) { return a - b; }, py::is_operator())
+        .def(
+            "__add__", [](E const& a, P const& b) { return a + b; }, py::is_operator())
         .def("__neg__", [](E const& a) { return -a; })
         .def("__pos__", [](E const& a) { return a; })
-        .def("__iadd__", [](E& a, E const& b) { return a += b; }, py::is_operator())
-        .def("__isub__", [](E& a, E const& b) { return a -= b; }, py::is_operator());
+        .def(
+            "__iadd__", [](E& a, E const& b) { return a += b; }, py::is_operator())
+        .def(
+            "__isub__", [](E& a, E const& b) { return a -= b; }, py::is_operator());
     if constexpr (std::is_integral_v<T>) {
         // afw: Extent2I * int stays integral, * float or / anything gives an Extent2D; // floors.
-        ec.def("__mul__", [](E const& a, T s) { return a * s; }, py::is_operator())
-            .def("__rmul__", [](E const& a, T s) { return a * s; }, py::is_operator())
-            .def("__mul__", [](E const& a, double s) { return a * s; }, py::is_operator())
-            .def("__rmul__", [](E const& a, double s) { return a * s; }, py::is_operator())
-            .def("__truediv__", [](E const& a, double s) { return a / s; }, py::is_operator())
+        ec.def(
+              "__mul__", [](E const& a, T s) { return a * s; }, py::is_operator())
+            .def(
+                "__rmul__", [](E const& a, T s) { return a * s; }, py::is_operator())
+            .def(
+                "__mul__", [](E const& a, double s) { return a * s; }, py::is_operator())
+            .def(
+                "__rmul__", [](E const& a, double s) { return a * s; }, py::is_operator())
+            .def(
+                "__truediv__", [](E const& a, double s) { return a / s; }, py::is_operator())
             .def("__floordiv__", [](E const& a, T s) {
                 if (s == 0) throw py::value_error("integer division of an extent by zero");
                 auto fl = [s](T v) { return T(std::floor(double(v) / double(s))); };
                 return E{fl(a.x), fl(a.y)};
             });
     } else {
-        ec.def("__mul__", [](E const& a, T s) { return a * s; }, py::is_operator())
-            .def("__rmul__", [](E const& a, T s) { return a * s; }, py::is_operator())
-            .def("__truediv__", [](E const& a, T s) { return a / s; }, py::is_operator())
-            .def("__imul__", [](E& a, T s) { return a *= s; }, py::is_operator())
-            .def("__itruediv__", [](E& a, T s) { return a /= s; }, py::is_operator());
+        ec.def(
+              "__mul__", [](E const& a, T s) { return a * s; }, py::is_operator())
+            .def(
+                "__rmul__", [](E const& a, T s) { return a * s; }, py::is_operator())
+            .def(
+                "__truediv__", [](E const& a, T s) { return a / s; }, py::is_operator())
+            .def(
+                "__imul__", [](E& a, T s) { return a *= s; }, py::is_operator())
+            .def(
+                "__itruediv__", [](E& a, T s) { return a /= s; }, py::is_operator());
     }
     both(ec, "asPoint", "as_point", [](E const& e) { return e.as_point(); });
     both(ec, "computeSquaredNorm", "compute_squared_norm",
@@ -126,8 +156,8 @@ std::string geom_repr(Box2I const& b) {
 template <>
 std::string geom_repr(Box2D const& b) {
     if (b.empty()) return "Box2D()";
-    return "Box2D(minimum=Point2D(" + num(b.min_x()) + ", " + num(b.min_y()) + "), maximum=Point2D(" +
-           num(b.max_x()) + ", " + num(b.max_y()) + "))";
+    return "Box2D(minimum=Point2D(" + num(b.min_x()) + ", " + num(b.min_y()) + "), maximum=Point2D(" + num(b.max_x()) +
+           ", " + num(b.max_y()) + "))";
 }
 
 template <class B, class P, class E, class S>
@@ -152,7 +182,12 @@ void bind_box_common(py::class_<B>& c) {
     both(c, "isEmpty", "is_empty", &B::empty);
     c.def("contains", [](B const& b, P const& p) { return b.contains(p); });
     c.def("contains", [](B const& b, B const& o) { return b.contains(o); });
-    c.def("contains", [](B const& b, S x, S y) { return b.contains(P{x, y}); }, py::arg("x"), py::arg("y"));
+    c.def(
+        "contains",
+        [](B const& b, S x, S y) {
+            return b.contains(P{x, y});
+        },
+        py::arg("x"), py::arg("y"));
     c.def("__contains__", [](B const& b, P const& p) { return b.contains(p); });
     c.def("__contains__", [](B const& b, B const& o) { return b.contains(o); });
     c.def("overlaps", &B::overlaps);
@@ -176,8 +211,10 @@ void bind_box_common(py::class_<B>& c) {
     both(c, "erodedBy", "eroded_by", [](B const& b, S d) { return b.eroded_by(d); });
     both(c, "erodedBy", "eroded_by", [](B const& b, E d) { return b.eroded_by(d); });
     both(c, "shiftedBy", "shifted_by", [](B const& b, E d) { return b.shifted_by(d); });
-    c.def("__eq__", [](B const& a, B const& b) { return a == b; }, py::is_operator());
-    c.def("__ne__", [](B const& a, B const& b) { return !(a == b); }, py::is_operator());
+    c.def(
+        "__eq__", [](B const& a, B const& b) { return a == b; }, py::is_operator());
+    c.def(
+        "__ne__", [](B const& a, B const& b) { return !(a == b); }, py::is_operator());
     c.def("__eq__", [](B const&, py::object const&) { return false; });
     c.def("__ne__", [](B const&, py::object const&) { return true; });
     c.def("__hash__", [](B const& b) { return std::hash<B>{}(b); });
@@ -203,7 +240,9 @@ void init_geom(py::module_& m) {
     py::implicitly_convertible<Extent2I, Extent2D>();
 
     py::class_<Box2I> bi(m, "Box2I", "An integer box of pixels, inclusive of min and max (lsst.geom.Box2I)");
-    py::enum_<EdgeHandling>(bi, "EdgeHandling").value("EXPAND", EdgeHandling::Expand).value("SHRINK", EdgeHandling::Shrink);
+    py::enum_<EdgeHandling>(bi, "EdgeHandling")
+        .value("EXPAND", EdgeHandling::Expand)
+        .value("SHRINK", EdgeHandling::Shrink);
     bi.attr("EXPAND") = EdgeHandling::Expand;
     bi.attr("SHRINK") = EdgeHandling::Shrink;
     bi.def(py::init([] { return Box2I{}; }))

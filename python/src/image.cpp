@@ -16,7 +16,8 @@ int resolve(py::handle v, int end, char const* axis) {
     long long const i = py::cast<long long>(v);
     long long const r = i < 0 ? i + end : i;
     if (r < std::numeric_limits<int>::min() || r > std::numeric_limits<int>::max())
-        raise_py("OverflowError", std::string("image index ") + axis + "=" + std::to_string(i) + " does not fit in int");
+        raise_py("OverflowError",
+                 std::string("image index ") + axis + "=" + std::to_string(i) + " does not fit in int");
     return int(r);
 }
 
@@ -57,28 +58,28 @@ Index parse_index(py::handle key, Box2I bbox) {
         bool const sx = py::isinstance<py::slice>(t[0]), sy = py::isinstance<py::slice>(t[1]);
         if (!sx && !sy) {
             out.is_pixel = true;
-            out.pixel = Point2I{resolve(t[0], local_frame.end_x(), "x"), resolve(t[1], local_frame.end_y(), "y")} + shift;
+            out.pixel =
+                Point2I{resolve(t[0], local_frame.end_x(), "x"), resolve(t[1], local_frame.end_y(), "y")} + shift;
         } else {
-            auto const [x0, x1] = sx ? resolve_slice(t[0].cast<py::slice>(), local_frame.min_x(), local_frame.end_x(), "x")
-                                     : std::pair{resolve(t[0], local_frame.end_x(), "x"),
-                                                 resolve(t[0], local_frame.end_x(), "x") + 1};
-            auto const [y0, y1] = sy ? resolve_slice(t[1].cast<py::slice>(), local_frame.min_y(), local_frame.end_y(), "y")
-                                     : std::pair{resolve(t[1], local_frame.end_y(), "y"),
-                                                 resolve(t[1], local_frame.end_y(), "y") + 1};
+            auto const [x0, x1] =
+                sx ? resolve_slice(t[0].cast<py::slice>(), local_frame.min_x(), local_frame.end_x(), "x")
+                   : std::pair{resolve(t[0], local_frame.end_x(), "x"), resolve(t[0], local_frame.end_x(), "x") + 1};
+            auto const [y0, y1] =
+                sy ? resolve_slice(t[1].cast<py::slice>(), local_frame.min_y(), local_frame.end_y(), "y")
+                   : std::pair{resolve(t[1], local_frame.end_y(), "y"), resolve(t[1], local_frame.end_y(), "y") + 1};
             out.box = Box2I::from_min_size(Point2I{x0, y0} + shift, {std::max(0, x1 - x0), std::max(0, y1 - y0)});
         }
     } else {
         raise_py("TypeError", "image index must be (x, y), a Point2I, a Box2I or (xslice, yslice), optionally "
-                              "followed by PARENT or LOCAL; got " + py::repr(key).cast<std::string>());
+                              "followed by PARENT or LOCAL; got " +
+                                  py::repr(key).cast<std::string>());
     }
     if (out.is_pixel && !bbox.contains(out.pixel))
         raise_py("OutOfRangeError", "pixel (" + std::to_string(out.pixel.x) + ", " + std::to_string(out.pixel.y) +
-                                        ") [parent] is outside the image's bbox " +
-                                        box_repr(bbox));
+                                        ") [parent] is outside the image's bbox " + box_repr(bbox));
     if (!out.is_pixel && !bbox.contains(out.box) && !out.box.empty())
-        raise_py("LengthError", "subimage " + box_repr(out.box) +
-                                    " [parent] is not inside the image's bbox " +
-                                    box_repr(bbox));
+        raise_py("LengthError",
+                 "subimage " + box_repr(out.box) + " [parent] is not inside the image's bbox " + box_repr(bbox));
     return out;
 }
 
@@ -129,9 +130,13 @@ template <class T>
 void bind_image(py::module_& m, char const* name) {
     using PI = PyImage<T>;
     py::class_<PI> c(m, name, "An image of pixels (lsst.afw.image); copies share pixels unless deep=True");
-    c.def(py::init([](int w, int h, T v) { return PI::owning(Box2I::from_min_size({0, 0}, {w, h}), v); }),
+    c.def(py::init([](int w, int h, T v) {
+              return PI::owning(Box2I::from_min_size({0, 0}, {w, h}), v);
+          }),
           py::arg("width"), py::arg("height"), py::arg("initialValue") = T{})
-        .def(py::init([](Extent2I d, T v) { return PI::owning(Box2I::from_min_size({0, 0}, d), v); }),
+        .def(py::init([](Extent2I d, T v) {
+                 return PI::owning(Box2I::from_min_size({0, 0}, d), v);
+             }),
              py::arg("dimensions") = Extent2I{}, py::arg("initialValue") = T{})
         .def(py::init([](Box2I b, T v) { return PI::owning(b, v); }), py::arg("bbox"), py::arg("initialValue") = T{})
         .def(py::init([](PI const& o, bool deep) {
@@ -160,7 +165,8 @@ void bind_image(py::module_& m, char const* name) {
         "the pixels as a writable numpy view, shape (height, width), indexed [y, x]");
     c.def("getArray", [](py::object self) { return pixel_array<T>(self.cast<PI&>().view, self); });
     c.def_property_readonly("dtype", [](PI const&) { return py::dtype::of<T>(); });
-    c.def("getBBox", [](PI const& i, Origin o) { return i.view.bbox(o); }, py::arg("origin") = Origin::parent);
+    c.def(
+        "getBBox", [](PI const& i, Origin o) { return i.view.bbox(o); }, py::arg("origin") = Origin::parent);
     c.def("getX0", [](PI const& i) { return i.view.xy0().x; });
     c.def("getY0", [](PI const& i) { return i.view.xy0().y; });
     c.def("getXY0", [](PI const& i) { return i.view.xy0(); });
@@ -186,12 +192,15 @@ void bind_image(py::module_& m, char const* name) {
     c.def("set", [](PI& i, T v) { i.view.fill(v); });
     c.def("set", [](PI& i, int x, int y, T v) { i.view.at(x, y) = v; });
     c.def("get", [](PI const& i, int x, int y) { return i.view.at(x, y); });
-    c.def("assign", [](PI& i, PI const& rhs, Box2I const& b, Origin o) {
-        if (b.empty())
-            i.view.assign(rhs.view);
-        else
-            i.view.assign(rhs.view, b, o);
-    }, py::arg("rhs"), py::arg("bbox") = Box2I{}, py::arg("origin") = Origin::parent);
+    c.def(
+        "assign",
+        [](PI& i, PI const& rhs, Box2I const& b, Origin o) {
+            if (b.empty())
+                i.view.assign(rhs.view);
+            else
+                i.view.assign(rhs.view, b, o);
+        },
+        py::arg("rhs"), py::arg("bbox") = Box2I{}, py::arg("origin") = Origin::parent);
     c.def("__getitem__", [](PI const& i, py::object key) -> py::object {
         Index const k = parse_index(key, i.view.bbox());
         if (k.is_pixel) return py::cast(i.view(k.pixel));
@@ -211,17 +220,39 @@ void bind_image(py::module_& m, char const* name) {
         PI const tmp{i.keep, dst};
         assign_array(pixel_array<T>(tmp.view, py::cast(tmp)), value);
     });
-    c.def("__iadd__", [](PI& i, T s) { i.view += s; return i; });
-    c.def("__isub__", [](PI& i, T s) { i.view -= s; return i; });
-    c.def("__imul__", [](PI& i, T s) { i.view *= s; return i; });
-    c.def("__itruediv__", [](PI& i, double s) { i.view /= static_cast<T>(s); return i; });
-    c.def("__iadd__", [](PI& i, PI const& r) { i.view += ImageView<T const>(r.view); return i; });
-    c.def("__isub__", [](PI& i, PI const& r) { i.view -= ImageView<T const>(r.view); return i; });
-    c.def("__imul__", [](PI& i, PI const& r) { i.view *= ImageView<T const>(r.view); return i; });
-    c.def("__itruediv__", [](PI& i, PI const& r) { i.view /= ImageView<T const>(r.view); return i; });
-    c.def("__repr__", [name](PI const& i) {
-        return std::string(name) + "(bbox=" + box_repr(i.view.bbox()) + ")";
+    c.def("__iadd__", [](PI& i, T s) {
+        i.view += s;
+        return i;
     });
+    c.def("__isub__", [](PI& i, T s) {
+        i.view -= s;
+        return i;
+    });
+    c.def("__imul__", [](PI& i, T s) {
+        i.view *= s;
+        return i;
+    });
+    c.def("__itruediv__", [](PI& i, double s) {
+        i.view /= static_cast<T>(s);
+        return i;
+    });
+    c.def("__iadd__", [](PI& i, PI const& r) {
+        i.view += ImageView<T const>(r.view);
+        return i;
+    });
+    c.def("__isub__", [](PI& i, PI const& r) {
+        i.view -= ImageView<T const>(r.view);
+        return i;
+    });
+    c.def("__imul__", [](PI& i, PI const& r) {
+        i.view *= ImageView<T const>(r.view);
+        return i;
+    });
+    c.def("__itruediv__", [](PI& i, PI const& r) {
+        i.view /= ImageView<T const>(r.view);
+        return i;
+    });
+    c.def("__repr__", [name](PI const& i) { return std::string(name) + "(bbox=" + box_repr(i.view.bbox()) + ")"; });
 }
 
 } // namespace

@@ -89,9 +89,13 @@ void check_compatible(PyMask const& a, PyMask const& b, char const* what) {
 
 void init_mask(py::module_& m) {
     py::class_<PyMask> c(m, "MaskX", "A mask of bit planes (lsst.afw.image.Mask, int32 pixels)");
-    c.def(py::init([](int w, int h, MaskPixel v) { return PyMask::owning(Box2I::from_min_size({0, 0}, {w, h}), v); }),
+    c.def(py::init([](int w, int h, MaskPixel v) {
+              return PyMask::owning(Box2I::from_min_size({0, 0}, {w, h}), v);
+          }),
           py::arg("width"), py::arg("height"), py::arg("initialValue") = 0)
-        .def(py::init([](Extent2I d, MaskPixel v) { return PyMask::owning(Box2I::from_min_size({0, 0}, d), v); }),
+        .def(py::init([](Extent2I d, MaskPixel v) {
+                 return PyMask::owning(Box2I::from_min_size({0, 0}, d), v);
+             }),
              py::arg("dimensions") = Extent2I{}, py::arg("initialValue") = 0)
         .def(py::init([](Box2I b, MaskPixel v) { return PyMask::owning(b, v); }), py::arg("bbox"),
              py::arg("initialValue") = 0)
@@ -112,7 +116,8 @@ void init_mask(py::module_& m) {
     c.def_property("array", arr, [arr](py::object self, py::object v) { assign_array(arr(self), v); });
     c.def("getArray", arr);
     c.def_property_readonly("dtype", [](PyMask const&) { return py::dtype::of<std::int32_t>(); });
-    c.def("getBBox", [](PyMask const& i, Origin o) { return i.pixels.bbox(o); }, py::arg("origin") = Origin::parent);
+    c.def(
+        "getBBox", [](PyMask const& i, Origin o) { return i.pixels.bbox(o); }, py::arg("origin") = Origin::parent);
     c.def("getX0", [](PyMask const& i) { return i.pixels.xy0().x; });
     c.def("getY0", [](PyMask const& i) { return i.pixels.xy0().y; });
     c.def("getXY0", [](PyMask const& i) { return i.pixels.xy0(); });
@@ -158,9 +163,18 @@ void init_mask(py::module_& m) {
         a.view() ^= ConstMaskView(b.view());
         return a;
     });
-    c.def("__ior__", [](PyMask& a, std::int64_t v) { a.view() |= MaskPixel(v); return a; });
-    c.def("__iand__", [](PyMask& a, std::int64_t v) { a.view() &= MaskPixel(v); return a; });
-    c.def("__ixor__", [](PyMask& a, std::int64_t v) { a.view() ^= MaskPixel(v); return a; });
+    c.def("__ior__", [](PyMask& a, std::int64_t v) {
+        a.view() |= MaskPixel(v);
+        return a;
+    });
+    c.def("__iand__", [](PyMask& a, std::int64_t v) {
+        a.view() &= MaskPixel(v);
+        return a;
+    });
+    c.def("__ixor__", [](PyMask& a, std::int64_t v) {
+        a.view() ^= MaskPixel(v);
+        return a;
+    });
 
     // --- the plane dictionary (afw's static API works on the default dictionary) ---
     c.def_static("addMaskPlane", [](std::string const& name) { return default_mask_planes()->add(name); });
@@ -169,9 +183,8 @@ void init_mask(py::module_& m) {
         if (!i) raise_py("InvalidParameterError", "Invalid mask plane name: " + name);
         return *i;
     });
-    c.def_static("getPlaneBitMask", [](std::string const& name) {
-        return std::int64_t(bit_mask_of(*default_mask_planes(), name));
-    });
+    c.def_static("getPlaneBitMask",
+                 [](std::string const& name) { return std::int64_t(bit_mask_of(*default_mask_planes(), name)); });
     c.def_static("getPlaneBitMask", [](std::vector<std::string> const& names) {
         MaskPixel v = 0;
         for (auto const& n : names) v |= bit_mask_of(*default_mask_planes(), n);
@@ -189,9 +202,8 @@ void init_mask(py::module_& m) {
     });
     c.def_static("_resetDefaultMaskPlaneDict", [] { default_mask_planes() = MaskPlanes::make_standard(); });
     c.def("getMaskPlaneDict", [](PyMask const& i) { return dict_of(*i.planes); });
-    c.def("getPlaneBitMaskOf", [](PyMask const& i, std::string const& name) {
-        return std::int64_t(bit_mask_of(*i.planes, name));
-    });
+    c.def("getPlaneBitMaskOf",
+          [](PyMask const& i, std::string const& name) { return std::int64_t(bit_mask_of(*i.planes, name)); });
     c.def("interpret", [](PyMask const& i, std::int64_t v) { return interpret(*i.planes, MaskPixel(v)); });
     c.def("clearMaskPlane", [](PyMask& i, int plane) {
         if (plane < 0 || plane >= MaskPlanes::max_planes)
@@ -199,21 +211,22 @@ void init_mask(py::module_& m) {
         i.view().clear_bits(MaskPixel(1) << plane);
     });
     c.def("clearAllMaskPlanes", [](PyMask& i) { i.pixels.fill(0); });
-    c.def("removeAndClearMaskPlane",
-          [](PyMask& i, std::string const& name, bool remove_from_default) {
-              MaskPixel const bit = bit_mask_of(*i.planes, name);
-              i.view().clear_bits(bit);
-              auto mine = std::make_shared<MaskPlanes>(*i.planes);
-              mine->remove(name);
-              bool const was_default = i.planes == default_mask_planes();
-              i.planes = std::move(mine);
-              if (remove_from_default && default_mask_planes()->contains(name)) {
-                  auto next = std::make_shared<MaskPlanes>(*default_mask_planes());
-                  next->remove(name);
-                  default_mask_planes() = was_default ? i.planes : std::move(next);
-              }
-          },
-          py::arg("name"), py::arg("removeFromDefault") = false);
+    c.def(
+        "removeAndClearMaskPlane",
+        [](PyMask& i, std::string const& name, bool remove_from_default) {
+            MaskPixel const bit = bit_mask_of(*i.planes, name);
+            i.view().clear_bits(bit);
+            auto mine = std::make_shared<MaskPlanes>(*i.planes);
+            mine->remove(name);
+            bool const was_default = i.planes == default_mask_planes();
+            i.planes = std::move(mine);
+            if (remove_from_default && default_mask_planes()->contains(name)) {
+                auto next = std::make_shared<MaskPlanes>(*default_mask_planes());
+                next->remove(name);
+                default_mask_planes() = was_default ? i.planes : std::move(next);
+            }
+        },
+        py::arg("name"), py::arg("removeFromDefault") = false);
     c.def("conformMaskPlanes", [](PyMask& i, Dict const& target) {
         auto const to = planes_from_dict(target);
         if (to->same_layout(*i.planes)) {
@@ -230,9 +243,7 @@ void init_mask(py::module_& m) {
     c.def("printMaskPlanes", [](PyMask const& i) {
         for (auto const& [name, bit] : dict_of(*i.planes)) py::print("Plane", bit, "->", name);
     });
-    c.def("__repr__", [](PyMask const& i) {
-        return "MaskX(bbox=" + box_repr(i.pixels.bbox()) + ")";
-    });
+    c.def("__repr__", [](PyMask const& i) { return "MaskX(bbox=" + box_repr(i.pixels.bbox()) + ")"; });
 }
 
 } // namespace skystack::python

@@ -25,9 +25,13 @@ void bind_masked_image(py::module_& m, char const* name) {
     using PI = PyImage<T>;
     using PV = PyImage<VariancePixel>;
     py::class_<PM> c(m, name, "Image, mask and variance (lsst.afw.image.MaskedImage)");
-    c.def(py::init([](int w, int h) { return PM::owning(Box2I::from_min_size({0, 0}, {w, h})); }), py::arg("width"),
-          py::arg("height"))
-        .def(py::init([](Extent2I d) { return PM::owning(Box2I::from_min_size({0, 0}, d)); }),
+    c.def(py::init([](int w, int h) {
+              return PM::owning(Box2I::from_min_size({0, 0}, {w, h}));
+          }),
+          py::arg("width"), py::arg("height"))
+        .def(py::init([](Extent2I d) {
+                 return PM::owning(Box2I::from_min_size({0, 0}, d));
+             }),
              py::arg("dimensions") = Extent2I{})
         .def(py::init([](Box2I b) { return PM::owning(b); }), py::arg("bbox"))
         .def(py::init([](PI const& image, std::optional<PyMask> mask, std::optional<PV> variance) {
@@ -50,21 +54,19 @@ void bind_masked_image(py::module_& m, char const* name) {
     c.def("getMask", [](PM const& i) { return i.mask; });
     c.def("getVariance", [](PM const& i) { return i.variance; });
     c.def_property(
-        "image", [](PM const& i) { return i.image; },
-        [](PM& i, PI const& v) { i.image.view.assign(v.view); });
+        "image", [](PM const& i) { return i.image; }, [](PM& i, PI const& v) { i.image.view.assign(v.view); });
     c.def_property(
-        "mask", [](PM const& i) { return i.mask; },
-        [](PM& i, PyMask const& v) { i.mask.pixels.assign(v.pixels); });
+        "mask", [](PM const& i) { return i.mask; }, [](PM& i, PyMask const& v) { i.mask.pixels.assign(v.pixels); });
     c.def_property(
-        "variance", [](PM const& i) { return i.variance; },
-        [](PM& i, PV const& v) { i.variance.view.assign(v.view); });
+        "variance", [](PM const& i) { return i.variance; }, [](PM& i, PV const& v) { i.variance.view.assign(v.view); });
     c.def("getArrays", [](py::object self) {
         PM& i = self.cast<PM&>();
         return py::make_tuple(pixel_array<T>(i.image.view, py::cast(i.image)),
                               pixel_array<std::int32_t>(i.mask.pixels, py::cast(i.mask)),
                               pixel_array<VariancePixel>(i.variance.view, py::cast(i.variance)));
     });
-    c.def("getBBox", [](PM const& i, Origin o) { return i.image.view.bbox(o); }, py::arg("origin") = Origin::parent);
+    c.def(
+        "getBBox", [](PM const& i, Origin o) { return i.image.view.bbox(o); }, py::arg("origin") = Origin::parent);
     c.def("getX0", [](PM const& i) { return i.bbox().min_x(); });
     c.def("getY0", [](PM const& i) { return i.bbox().min_y(); });
     c.def("getXY0", [](PM const& i) { return i.bbox().min(); });
@@ -81,11 +83,14 @@ void bind_masked_image(py::module_& m, char const* name) {
     c.def_property_readonly("dtype", [](PM const&) { return py::dtype::of<T>(); });
     c.def("clone", &deep_copy<T>);
     c.def("__deepcopy__", [](PM const& i, py::dict) { return deep_copy(i); });
-    c.def("set", [](PM& i, T v, MaskPixel mk, VariancePixel var) {
-        i.image.view.fill(v);
-        i.mask.pixels.fill(mk);
-        i.variance.view.fill(var);
-    }, py::arg("value"), py::arg("mask") = 0, py::arg("variance") = VariancePixel{0});
+    c.def(
+        "set",
+        [](PM& i, T v, MaskPixel mk, VariancePixel var) {
+            i.image.view.fill(v);
+            i.mask.pixels.fill(mk);
+            i.variance.view.fill(var);
+        },
+        py::arg("value"), py::arg("mask") = 0, py::arg("variance") = VariancePixel{0});
     c.def("set", [](PM& i, py::tuple t) {
         i.image.view.fill(t[0].cast<T>());
         i.mask.pixels.fill(t[1].cast<MaskPixel>());
@@ -100,8 +105,8 @@ void bind_masked_image(py::module_& m, char const* name) {
     });
     c.def("__setitem__", [](PM& i, py::object key, py::object value) {
         Index const k = parse_index(key, i.bbox());
-        PM const dst = k.is_pixel ? i.sub(Box2I::from_min_size(k.pixel, {1, 1}), Origin::parent)
-                                  : i.sub(k.box, Origin::parent);
+        PM const dst =
+            k.is_pixel ? i.sub(Box2I::from_min_size(k.pixel, {1, 1}), Origin::parent) : i.sub(k.box, Origin::parent);
         if (py::isinstance<PM>(value)) {
             dst.view().assign(value.cast<PM const&>().cview());
             return;
@@ -112,17 +117,39 @@ void bind_masked_image(py::module_& m, char const* name) {
         dst.mask.pixels.fill(MaskPixel(t[1].cast<std::int64_t>()));
         dst.variance.view.fill(t[2].cast<VariancePixel>());
     });
-    c.def("__iadd__", [](PM& i, PM const& r) { i.view() += r.cview(); return i; });
-    c.def("__isub__", [](PM& i, PM const& r) { i.view() -= r.cview(); return i; });
-    c.def("__imul__", [](PM& i, PM const& r) { i.view() *= r.cview(); return i; });
-    c.def("__itruediv__", [](PM& i, PM const& r) { i.view() /= r.cview(); return i; });
-    c.def("__iadd__", [](PM& i, T s) { i.view() += s; return i; });
-    c.def("__isub__", [](PM& i, T s) { i.view() -= s; return i; });
-    c.def("__imul__", [](PM& i, T s) { i.view() *= s; return i; });
-    c.def("__itruediv__", [](PM& i, double s) { i.view() /= static_cast<T>(s); return i; });
-    c.def("__repr__", [name](PM const& i) {
-        return std::string(name) + "(bbox=" + box_repr(i.bbox()) + ")";
+    c.def("__iadd__", [](PM& i, PM const& r) {
+        i.view() += r.cview();
+        return i;
     });
+    c.def("__isub__", [](PM& i, PM const& r) {
+        i.view() -= r.cview();
+        return i;
+    });
+    c.def("__imul__", [](PM& i, PM const& r) {
+        i.view() *= r.cview();
+        return i;
+    });
+    c.def("__itruediv__", [](PM& i, PM const& r) {
+        i.view() /= r.cview();
+        return i;
+    });
+    c.def("__iadd__", [](PM& i, T s) {
+        i.view() += s;
+        return i;
+    });
+    c.def("__isub__", [](PM& i, T s) {
+        i.view() -= s;
+        return i;
+    });
+    c.def("__imul__", [](PM& i, T s) {
+        i.view() *= s;
+        return i;
+    });
+    c.def("__itruediv__", [](PM& i, double s) {
+        i.view() /= static_cast<T>(s);
+        return i;
+    });
+    c.def("__repr__", [name](PM const& i) { return std::string(name) + "(bbox=" + box_repr(i.bbox()) + ")"; });
 }
 
 } // namespace

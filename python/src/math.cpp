@@ -51,49 +51,53 @@ Stat to_stat(long long flags) {
 
 template <class T>
 void bind_make_statistics(py::module_& m) {
-    m.def("makeStatistics",
-          [](PyImage<T> const& img, long long flags, PyStatisticsControl const& sc) {
-              ImageView<T const> const v = img.view;
-              Stat const f = to_stat(flags);
-              py::gil_scoped_release nogil;
-              return PyStatistics{statistics(v, f, sc.cfg)};
-          },
-          py::arg("img"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
-    m.def("makeStatistics",
-          [](PyMaskedImage<T> const& mi, long long flags, PyStatisticsControl const& sc) {
-              MaskedImageView<T const> const v = mi.cview();
-              Stat const f = to_stat(flags);
-              py::gil_scoped_release nogil;
-              return PyStatistics{statistics(v, f, sc.cfg)};
-          },
-          py::arg("img"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
-    m.def("makeStatistics",
-          [](PyImage<T> const& img, PyMask const& mask, long long flags, PyStatisticsControl const& sc) {
-              if (mask.pixels.bbox().dimensions() != img.view.dimensions())
-                  raise_py("LengthError", "makeStatistics: image and mask dimensions differ");
-              // afw's (image, mask) form: the variance plane is not used, so a zero one stands in.
-              Image<VariancePixel> var(img.view.bbox(), VariancePixel{0});
-              ImageView<MaskPixel> mpx = mask.pixels;
-              mpx.set_xy0(img.view.xy0());
-              MaskedImageView<T const> const v(ImageView<T const>(img.view),
-                                               ConstMaskView(ImageView<MaskPixel const>(mpx), mask.planes.get()),
-                                               var.cview());
-              if (sc.cfg.weighted || sc.cfg.error_from_input_variance)
-                  raise_py("InvalidParameterError", "makeStatistics(image, mask): no variance to weight with");
-              Stat const f = to_stat(flags);
-              py::gil_scoped_release nogil;
-              return PyStatistics{statistics(v, f, sc.cfg)};
-          },
-          py::arg("img"), py::arg("msk"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
-    m.def("makeStatistics",
-          [](PyMaskedImage<T> const& mi, PyImage<float> const& w, long long flags, PyStatisticsControl const& sc) {
-              MaskedImageView<T const> const v = mi.cview();
-              ImageView<float const> const wv = w.view;
-              Stat const f = to_stat(flags);
-              py::gil_scoped_release nogil;
-              return PyStatistics{statistics(v, wv, f, sc.cfg)};
-          },
-          py::arg("mimg"), py::arg("weights"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
+    m.def(
+        "makeStatistics",
+        [](PyImage<T> const& img, long long flags, PyStatisticsControl const& sc) {
+            ImageView<T const> const v = img.view;
+            Stat const f = to_stat(flags);
+            py::gil_scoped_release nogil;
+            return PyStatistics{statistics(v, f, sc.cfg)};
+        },
+        py::arg("img"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
+    m.def(
+        "makeStatistics",
+        [](PyMaskedImage<T> const& mi, long long flags, PyStatisticsControl const& sc) {
+            MaskedImageView<T const> const v = mi.cview();
+            Stat const f = to_stat(flags);
+            py::gil_scoped_release nogil;
+            return PyStatistics{statistics(v, f, sc.cfg)};
+        },
+        py::arg("img"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
+    m.def(
+        "makeStatistics",
+        [](PyImage<T> const& img, PyMask const& mask, long long flags, PyStatisticsControl const& sc) {
+            if (mask.pixels.bbox().dimensions() != img.view.dimensions())
+                raise_py("LengthError", "makeStatistics: image and mask dimensions differ");
+            // afw's (image, mask) form: the variance plane is not used, so a zero one stands in.
+            Image<VariancePixel> var(img.view.bbox(), VariancePixel{0});
+            ImageView<MaskPixel> mpx = mask.pixels;
+            mpx.set_xy0(img.view.xy0());
+            MaskedImageView<T const> const v(ImageView<T const>(img.view),
+                                             ConstMaskView(ImageView<MaskPixel const>(mpx), mask.planes.get()),
+                                             var.cview());
+            if (sc.cfg.weighted || sc.cfg.error_from_input_variance)
+                raise_py("InvalidParameterError", "makeStatistics(image, mask): no variance to weight with");
+            Stat const f = to_stat(flags);
+            py::gil_scoped_release nogil;
+            return PyStatistics{statistics(v, f, sc.cfg)};
+        },
+        py::arg("img"), py::arg("msk"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
+    m.def(
+        "makeStatistics",
+        [](PyMaskedImage<T> const& mi, PyImage<float> const& w, long long flags, PyStatisticsControl const& sc) {
+            MaskedImageView<T const> const v = mi.cview();
+            ImageView<float const> const wv = w.view;
+            Stat const f = to_stat(flags);
+            py::gil_scoped_release nogil;
+            return PyStatistics{statistics(v, wv, f, sc.cfg)};
+        },
+        py::arg("mimg"), py::arg("weights"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
 }
 
 Box2I common_bbox(Box2I a, Box2I b, char const* what) {
@@ -118,7 +122,8 @@ std::string stack_statistic(Stat flags, bool weighted) {
         return "max";
     default:
         raise_py("InvalidParameterError", "statisticsStack: exactly one of MEAN, MEANCLIP, MEDIAN, SUM, MIN, MAX "
-                                          "is supported, got flags " + std::to_string(std::uint32_t(flags)));
+                                          "is supported, got flags " +
+                                              std::to_string(std::uint32_t(flags)));
     }
 }
 
@@ -166,10 +171,10 @@ PyMaskedImage<T> stack_masked(std::vector<PyMaskedImage<T>> const& images, long 
         in.push_back(v);
     }
     Stat const f = to_stat(flags);
-    StackConfig const cfg =
-        stack_config(sc, wvector, clipped, images.front().mask.planes->planes().empty() ? *default_mask_planes()
-                                                                                       : *images.front().mask.planes,
-                     images.size());
+    StackConfig const cfg = stack_config(sc, wvector, clipped,
+                                         images.front().mask.planes->planes().empty() ? *default_mask_planes()
+                                                                                      : *images.front().mask.planes,
+                                         images.size());
     bool const weighted = sc.cfg.weighted || !wvector.empty();
     std::string const stat = stack_statistic(f, weighted);
     StackResult<T> r = [&] {
@@ -182,36 +187,38 @@ PyMaskedImage<T> stack_masked(std::vector<PyMaskedImage<T>> const& images, long 
 template <class T>
 void bind_statistics_stack(py::module_& m) {
     // the in-place form first: a MaskedImage has __getitem__, so the list forms would try len() on it
-    m.def("statisticsStack",
-          [](PyMaskedImage<T>& out, std::vector<PyMaskedImage<T>> const& images, long long flags,
-             PyStatisticsControl const& sc, std::vector<double> const& wvector, MaskPixel clipped, py::list mask_map) {
-              if (!images.empty() && out.bbox().dimensions() != images.front().bbox().dimensions())
-                  raise_py("LengthError", "statisticsStack: the output's dimensions differ from the inputs'");
-              PyMaskedImage<T> const r = stack_masked<T>(images, flags, sc, wvector, clipped, mask_map);
-              out.image.view.assign(r.image.view);
-              out.mask.pixels.assign(r.mask.pixels);
-              out.variance.view.assign(r.variance.view);
-          },
-          py::arg("out"), py::arg("images"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{},
-          py::arg("wvector") = std::vector<double>{}, py::arg("clipped") = 0, py::arg("maskMap") = py::list());
+    m.def(
+        "statisticsStack",
+        [](PyMaskedImage<T>& out, std::vector<PyMaskedImage<T>> const& images, long long flags,
+           PyStatisticsControl const& sc, std::vector<double> const& wvector, MaskPixel clipped, py::list mask_map) {
+            if (!images.empty() && out.bbox().dimensions() != images.front().bbox().dimensions())
+                raise_py("LengthError", "statisticsStack: the output's dimensions differ from the inputs'");
+            PyMaskedImage<T> const r = stack_masked<T>(images, flags, sc, wvector, clipped, mask_map);
+            out.image.view.assign(r.image.view);
+            out.mask.pixels.assign(r.mask.pixels);
+            out.variance.view.assign(r.variance.view);
+        },
+        py::arg("out"), py::arg("images"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{},
+        py::arg("wvector") = std::vector<double>{}, py::arg("clipped") = 0, py::arg("maskMap") = py::list());
     m.def("statisticsStack", &stack_masked<T>, py::arg("images"), py::arg("flags"),
-          py::arg("sctrl") = PyStatisticsControl{}, py::arg("wvector") = std::vector<double>{},
-          py::arg("clipped") = 0, py::arg("maskMap") = py::list());
-    m.def("statisticsStack",
-          [](std::vector<PyImage<T>> const& images, long long flags, PyStatisticsControl const& sc,
-             std::vector<double> const& wvector) {
-              // plain images: no mask, zero variance, as afw's Image overload (which ignores masks)
-              std::vector<PyMaskedImage<T>> mis;
-              for (auto const& i : images) {
-                  Box2I const b = i.view.bbox();
-                  mis.push_back({i, PyMask::owning(b), PyImage<VariancePixel>::owning(b, VariancePixel{0})});
-              }
-              PyStatisticsControl sc2 = sc;
-              sc2.cfg.bad_mask = 0;
-              return stack_masked<T>(mis, flags, sc2, wvector, 0, py::list()).image;
-          },
-          py::arg("images"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{},
-          py::arg("wvector") = std::vector<double>{});
+          py::arg("sctrl") = PyStatisticsControl{}, py::arg("wvector") = std::vector<double>{}, py::arg("clipped") = 0,
+          py::arg("maskMap") = py::list());
+    m.def(
+        "statisticsStack",
+        [](std::vector<PyImage<T>> const& images, long long flags, PyStatisticsControl const& sc,
+           std::vector<double> const& wvector) {
+            // plain images: no mask, zero variance, as afw's Image overload (which ignores masks)
+            std::vector<PyMaskedImage<T>> mis;
+            for (auto const& i : images) {
+                Box2I const b = i.view.bbox();
+                mis.push_back({i, PyMask::owning(b), PyImage<VariancePixel>::owning(b, VariancePixel{0})});
+            }
+            PyStatisticsControl sc2 = sc;
+            sc2.cfg.bad_mask = 0;
+            return stack_masked<T>(mis, flags, sc2, wvector, 0, py::list()).image;
+        },
+        py::arg("images"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{},
+        py::arg("wvector") = std::vector<double>{});
 }
 
 } // namespace
@@ -290,12 +297,13 @@ void init_math(py::module_& m) {
            [](PyStatisticsControl& c, int bit, double t) { c.cfg.set_mask_propagation_threshold(bit, t); });
 
     py::class_<PyStatistics> st(m, "Statistics", "The result of makeStatistics");
-    st.def("getValue", [](PyStatistics const& s, Stat p) { return s.result(p).first; }, py::arg("prop") = Stat::Nothing);
-    st.def("getError", [](PyStatistics const& s, Stat p) { return s.result(p).second; }, py::arg("prop") = Stat::Nothing);
-    st.def("getResult", [](PyStatistics const& s, Stat p) { return s.result(p); }, py::arg("prop") = Stat::Nothing);
-    st.def("getOrMask", [](PyStatistics const& s) {
-        return std::int64_t(s.mask_stats ? s.or_all : s.s.or_mask());
-    });
+    st.def(
+        "getValue", [](PyStatistics const& s, Stat p) { return s.result(p).first; }, py::arg("prop") = Stat::Nothing);
+    st.def(
+        "getError", [](PyStatistics const& s, Stat p) { return s.result(p).second; }, py::arg("prop") = Stat::Nothing);
+    st.def(
+        "getResult", [](PyStatistics const& s, Stat p) { return s.result(p); }, py::arg("prop") = Stat::Nothing);
+    st.def("getOrMask", [](PyStatistics const& s) { return std::int64_t(s.mask_stats ? s.or_all : s.s.or_mask()); });
     st.def("getValue", [](PyStatistics const& s, long long p) { return s.result(to_stat(p)).first; });
     st.def("getError", [](PyStatistics const& s, long long p) { return s.result(to_stat(p)).second; });
     st.def("getResult", [](PyStatistics const& s, long long p) { return s.result(to_stat(p)); });
@@ -304,32 +312,33 @@ void init_math(py::module_& m) {
     bind_make_statistics<std::int32_t>(m);
     bind_make_statistics<float>(m);
     bind_make_statistics<double>(m);
-    m.def("makeStatistics",
-          [](PyMask const& mask, long long flags, PyStatisticsControl const&) {
-              Stat const f = to_stat(flags);
-              if (any_of(f, ~(Stat::NPoint | Stat::Sum | Stat::Errors)))
-                  raise_py("InvalidParameterError", "Statistics<Mask> only supports NPOINT and SUM");
-              PyStatistics r;
-              r.mask_stats = true;
-              r.flags = f;
-              r.npoint = double(mask.pixels.area());
-              for (int y = 0; y < mask.pixels.height(); ++y)
-                  for (MaskPixel v : mask.pixels.row(y)) r.or_all |= v;
-              return r;
-          },
-          py::arg("msk"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
-    m.def("makeStatistics",
-          [](py::array_t<double, py::array::c_style | py::array::forcecast> v, long long flags,
-             PyStatisticsControl const& sc) {
-              if (v.ndim() != 1) raise_py("LengthError", "makeStatistics(vector): a 1-d sequence is needed");
-              if (v.shape(0) > std::numeric_limits<int>::max()) raise_py("OverflowError", "vector too long");
-              ImageView<double const> const img(v.data(), Box2I::from_min_size({0, 0}, {int(v.shape(0)), 1}),
-                                                v.shape(0));
-              Stat const f = to_stat(flags);
-              py::gil_scoped_release nogil;
-              return PyStatistics{statistics(img, f, sc.cfg)};
-          },
-          py::arg("v"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
+    m.def(
+        "makeStatistics",
+        [](PyMask const& mask, long long flags, PyStatisticsControl const&) {
+            Stat const f = to_stat(flags);
+            if (any_of(f, ~(Stat::NPoint | Stat::Sum | Stat::Errors)))
+                raise_py("InvalidParameterError", "Statistics<Mask> only supports NPOINT and SUM");
+            PyStatistics r;
+            r.mask_stats = true;
+            r.flags = f;
+            r.npoint = double(mask.pixels.area());
+            for (int y = 0; y < mask.pixels.height(); ++y)
+                for (MaskPixel v : mask.pixels.row(y)) r.or_all |= v;
+            return r;
+        },
+        py::arg("msk"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
+    m.def(
+        "makeStatistics",
+        [](py::array_t<double, py::array::c_style | py::array::forcecast> v, long long flags,
+           PyStatisticsControl const& sc) {
+            if (v.ndim() != 1) raise_py("LengthError", "makeStatistics(vector): a 1-d sequence is needed");
+            if (v.shape(0) > std::numeric_limits<int>::max()) raise_py("OverflowError", "vector too long");
+            ImageView<double const> const img(v.data(), Box2I::from_min_size({0, 0}, {int(v.shape(0)), 1}), v.shape(0));
+            Stat const f = to_stat(flags);
+            py::gil_scoped_release nogil;
+            return PyStatistics{statistics(img, f, sc.cfg)};
+        },
+        py::arg("v"), py::arg("flags"), py::arg("sctrl") = PyStatisticsControl{});
 
     bind_statistics_stack<float>(m);
     bind_statistics_stack<double>(m);

@@ -12,8 +12,8 @@
 namespace skystack::python {
 
 template <class T>
-StackResult<T> run_stack(std::string const& statistic, std::vector<MaskedImageView<T const>> const& inputs,
-                         Box2I bbox, StackConfig const& cfg) {
+StackResult<T> run_stack(std::string const& statistic, std::vector<MaskedImageView<T const>> const& inputs, Box2I bbox,
+                         StackConfig const& cfg) {
     return stack<T>(statistic, inputs, bbox, cfg);
 }
 template StackResult<float> run_stack(std::string const&, std::vector<MaskedImageView<float const>> const&, Box2I,
@@ -36,8 +36,8 @@ template <class T>
 py::tuple coadd(std::vector<PyMaskedImage<T>> const& images, std::string const& statistic, std::optional<Box2I> bbox,
                 std::vector<double> const& weights, std::vector<double> const& scales,
                 std::vector<std::string> const& bad_mask_planes, std::int64_t bad_mask,
-                std::vector<std::pair<std::string, double>> const& thresholds, double nsigma, int max_iter,
-                bool nimage, int threads, std::string const& variance, py::object progress) {
+                std::vector<std::pair<std::string, double>> const& thresholds, double nsigma, int max_iter, bool nimage,
+                int threads, std::string const& variance, py::object progress) {
     if (images.empty()) raise_py("LengthError", "coadd: no inputs to stack");
     std::vector<MaskedImageView<T const>> in;
     in.reserve(images.size());
@@ -107,9 +107,8 @@ py::tuple coadd(std::vector<PyMaskedImage<T>> const& images, std::string const& 
 template <class T>
 void bind_coadd(py::module_& m) {
     m.def("_coadd", &coadd<T>, py::arg("images"), py::arg("statistic"), py::arg("bbox"), py::arg("weights"),
-          py::arg("scales"), py::arg("bad_mask_planes"), py::arg("bad_mask"), py::arg("thresholds"),
-          py::arg("nsigma"), py::arg("max_iter"), py::arg("nimage"), py::arg("threads"), py::arg("variance"),
-          py::arg("progress"));
+          py::arg("scales"), py::arg("bad_mask_planes"), py::arg("bad_mask"), py::arg("thresholds"), py::arg("nsigma"),
+          py::arg("max_iter"), py::arg("nimage"), py::arg("threads"), py::arg("variance"), py::arg("progress"));
 }
 
 } // namespace

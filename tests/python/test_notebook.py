@@ -5,6 +5,7 @@ import numpy as np
 
 
 def test_afw_notebook_cell():
+    # //! [afw_cell]
     # --- the only lines that differ from the afw version -----------------------------------------------------
     import skystack.geom as geom             # import lsst.geom as geom
     import skystack.image as afwImage        # import lsst.afw.image as afwImage
@@ -25,6 +26,7 @@ def test_afw_notebook_cell():
     stats = afwMath.makeStatistics(sub, afwMath.MEANCLIP | afwMath.STDEVCLIP, sctrl)
     meanclip, stdclip = stats.getValue(afwMath.MEANCLIP), stats.getValue(afwMath.STDEVCLIP)
     coadd = afwMath.statisticsStack([mi, mi.clone(), mi.clone()], afwMath.MEAN, sctrl)
+    # //! [afw_cell]
     # --- checks against numpy ---------------------------------------------------------------------------------
     assert bit == afwImage.Mask.getMaskPlane("MY_DEFECT")
     good = sub.image.array[sub.mask.array == 0].astype(np.float64)
@@ -35,3 +37,14 @@ def test_afw_notebook_cell():
     np.testing.assert_allclose(coadd.image.array[20:, 20:], mi.image.array[20:, 20:], rtol=1e-6)
     defect = coadd.mask.array[10:14, 10:14]
     assert (defect & afwImage.Mask.getPlaneBitMask("NO_DATA")).all()  # all three inputs rejected there
+
+
+def test_docs_show_this_cell():
+    """docs/python.md shows the cell above verbatim (dedented)."""
+    import pathlib
+    import textwrap
+    here = pathlib.Path(__file__)
+    src = here.read_text().split("# //! [afw_cell]\n")[1]
+    cell = textwrap.dedent(src[:src.rindex("\n") + 1])
+    doc = (here.parents[2] / "docs" / "python.md").read_text()
+    assert cell in doc
