@@ -12,6 +12,7 @@
 #include <skystack/stack/stacker.hpp>
 #include <skystack/statistics/statistics.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstddef>
@@ -221,16 +222,20 @@ bool cell_accepts(MaskedImageView<T const> const& in, Box2I inner, Box2I outer, 
                   double max_frac) {
     if (!in.bbox().contains(outer)) return false;
     auto const o = in.subimage(outer);
-    if (nodata)
-        for (int y = 0; y < o.height(); ++y)
-            for (auto m : o.mask().row(y))
-                if (m & nodata) return false;
-    auto const c = in.subimage(inner);
+    auto const ix0 = std::size_t(inner.min_x() - outer.min_x()), iw = std::size_t(inner.width());
+    int const iy0 = inner.min_y() - outer.min_y(), iy1 = iy0 + inner.height();
     std::int64_t n_bad = 0;
-    for (int y = 0; y < c.height(); ++y) {
-        auto const img = c.image().row(y);
-        auto const msk = c.mask().row(y);
-        for (std::size_t x = 0; x < img.size(); ++x) n_bad += ((msk[x] & bad) != 0 || !std::isfinite(img[x])) ? 1 : 0;
+    for (int y = 0; y < o.height(); ++y) { // branch-free scans, so that they vectorise
+        auto const msk = o.mask().row(y);
+        MaskPixel any = 0;
+        for (auto m : msk) any |= m;
+        if (any & nodata) return false;
+        if (y < iy0 || y >= iy1) continue;
+        auto const img = o.image().row(y);
+        std::int64_t nb = 0;
+        for (std::size_t x = ix0; x < ix0 + iw; ++x)
+            nb += int((msk[x] & bad) != 0) | int(!(std::abs(img[x]) <= std::numeric_limits<T>::max()));
+        n_bad += nb;
     }
     return double(n_bad) < max_frac * double(inner.area());
 }
@@ -321,16 +326,19 @@ CellCoadd<T> build_cell_coadd(std::span<MaskedImageView<T const> const> inputs, 
 
         double sw = 0;
         for (double x : w) sw += x;
+        std::vector<double> acc(std::size_t(cell.outer.width()));
         for (std::size_t f = 0; f < fraction_bits.size(); ++f) {
             Image<float> fr(cell.outer);
+            MaskPixel const bit = fraction_bits[f];
             for (int y = 0; y < cell.outer.height(); ++y) {
-                auto row = fr.row(y);
-                for (std::size_t x = 0; x < row.size(); ++x) {
-                    double s = 0;
-                    for (std::size_t u = 0; u < used.size(); ++u)
-                        if (views[used[u]].mask()(int(x), y) & fraction_bits[f]) s += w[u];
-                    row[x] = float(s / sw);
+                std::fill(acc.begin(), acc.end(), 0.0);
+                for (std::size_t u = 0; u < used.size(); ++u) { // inputs in order: a fixed sum order per pixel
+                    auto const m = views[used[u]].mask().row(y);
+                    double const wu = w[u];
+                    for (std::size_t x = 0; x < acc.size(); ++x) acc[x] += (m[x] & bit) ? wu : 0.0;
                 }
+                auto row = fr.row(y);
+                for (std::size_t x = 0; x < acc.size(); ++x) row[x] = float(acc[x] / sw);
             }
             cell.mask_fractions.push_back({cfg.mask_fraction_planes[f], std::move(fr)});
         }
