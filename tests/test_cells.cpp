@@ -380,3 +380,45 @@ TEST_CASE("cell coadd: FITS round trip is bit-exact, compressed or not") {
     CHECK_THROWS_AS((void)fits::read_cell_coadd<float>(plain), FitsError);
 }
 #endif
+
+TEST_CASE("online cell coadd: one pass equals build_cell_coadd; merged halves equal it to rounding") {
+    auto const grid = CellGrid::covering(box(0, 0, 60, 40), {20, 20}, 5);
+    std::vector<MaskedImage<float>> in;
+    for (unsigned k = 0; k < 6; ++k) in.push_back(make_input(grid.outer_bbox(), 40 + k, 1.0f + float(k % 3)));
+    in.push_back(make_input(grid.outer_bbox({0, 0}), 50)); // one cell only
+    MaskPixel const sat = in[0].mask().bit_mask("SAT");
+    for (int x = 0; x < 30; ++x) in[2].mask().view()(x + 3, 7) |= sat;
+    in[3].image()(10, 10) = std::nanf("");
+    CellConfig cfg;
+    cfg.noise_realizations = 1;
+    cfg.mask_fraction_planes = {"SAT"};
+    auto const ref = build_cell_coadd<WeightedMean>(in, grid, cfg); // default (per-cell) weights
+    OnlineCellCoadd<float, WeightedMean> all(grid, cfg), a(grid, cfg), b(grid, cfg, 3);
+    for (std::size_t k = 0; k < in.size(); ++k) {
+        all.add(in[k].cview());
+        (k < 3 ? a : b).add(in[k].cview());
+    }
+XX
+    a.merge(b);
+    auto const one = all.finish(), merged = a.finish();
+    CHECK(merged.n_inputs() == in.size());
+    for (auto i : grid.indices()) {
+        auto const& r = ref.cell(i);
+        CHECK(one.cell(i).inputs == r.inputs);
+        CHECK(merged.cell(i).inputs == r.inputs);
+        REQUIRE_FALSE(r.empty());
+        CHECK(same_bits(one.cell(i).coadd.cview(), r.coadd.cview()));
+        CHECK(one.cell(i).mask_fractions[0].fraction(3, 2) == r.mask_fractions[0].fraction(3, 2));
+        auto const& m = merged.cell(i).coadd;
+        for (int y = 0; y < m.height(); ++y)
+            for (int x = 0; x < m.width(); ++x) {
+                CHECK(m.image()(x, y) == doctest::Approx(r.coadd.image()(x, y)).epsilon(1e-6));
+                CHECK(m.variance()(x, y) == doctest::Approx(r.coadd.variance()(x, y)).epsilon(1e-5));
+                CHECK(m.mask()(x, y) == r.coadd.mask()(x, y));
+                CHECK(merged.cell(i).noise[0](x, y) == doctest::Approx(r.noise[0](x, y)).epsilon(1e-5));
+            }
+    }
+    CellConfig with_weights;
+    with_weights.stack.weights = {1.0};
+    CHECK_THROWS_AS(OnlineCellCoadd<float>(grid, with_weights), InvalidParameterError);
+}

@@ -9,6 +9,7 @@
 #include <skystack/image.hpp>
 #include <skystack/masked_image.hpp>
 #include <skystack/stack/config.hpp>
+#include <skystack/stack/online.hpp>
 #include <skystack/stack/stacker.hpp>
 #include <skystack/statistics/statistics.hpp>
 
@@ -23,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <numbers>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -410,6 +412,185 @@ CellCoadd<T> build_cell_coadd(std::span<MaskedImageView<T const> const> inputs, 
         throw CancelledError(detail::msg("build_cell_coadd: cancelled after ", done, " of ", n_cells, " cells"));
     return out;
 }
+
+/// A cell coadd built input by input, for the accumulating policies (Mean, WeightedMean, Sum, Min, Max): each
+/// cell keeps an OnlineStacker over its outer box (AccumulatorMeanStack, as AssembleCellCoadd does), plus the
+/// mask-fraction sums and one online mean per noise realisation. Partial coadds over disjoint input sets (nights,
+/// nodes) merge into the coadd of their union; finish() gives the CellCoadd. Inputs are selected per cell by the
+/// rules of build_cell_coadd and weighted likewise (explicit weight, else 1/MEANCLIP of the input's variance over
+/// the cell's outer box). Adding all inputs to one builder, in order, gives exactly build_cell_coadd's result;
+/// merged partial builders agree with it to float rounding (sums are regrouped).
+/// Memory: a few accumulator planes per cell outer box (≈ 30 B per outer-box pixel plus 8 B per mask-fraction
+/// plane and per realisation), never the inputs. Not thread-safe: one builder per thread, then merge().
+template <class T = float, class Combine = WeightedMean>
+class OnlineCellCoadd {
+    struct Cell {
+        std::unique_ptr<OnlineStacker<T, Combine>> stack;
+        std::vector<std::unique_ptr<OnlineStacker<T, WeightedMean>>> noise;
+        std::vector<std::vector<double>> fraction; // per plane, per outer-box pixel: Σ w over inputs carrying it
+        double sw = 0;                             // Σ w of the contributing inputs
+        std::vector<CellInput> inputs;
+    };
+    CellGrid m_grid;
+    CellConfig m_cfg;
+    std::shared_ptr<MaskPlanes> m_planes;
+    MaskPixel m_bad = 0, m_nodata = 0;
+
+    /// Create a cell's accumulators (on its first input).
+    void start(Cell& cell, Box2I outer) const {
+        StackConfig sc = m_cfg.stack;
+        sc.threads = 1;
+        sc.progress = {};
+        sc.stop = {};
+        cell.stack = std::make_unique<OnlineStacker<T, Combine>>(outer, sc, m_planes);
+        sc.nimage = false;
+        for (int r = 0; r < m_cfg.noise_realizations; ++r)
+            cell.noise.push_back(std::make_unique<OnlineStacker<T, WeightedMean>>(outer, sc, m_planes));
+        cell.fraction.assign(m_fraction_bits.size(), std::vector<double>(std::size_t(outer.area()), 0.0));
+    }
+    std::vector<MaskPixel> m_fraction_bits;
+    std::vector<Cell> m_cells;
+    std::size_t m_first = 0, m_n = 0;
+
+public:
+    /// @param first_input the provenance index of the first input added here (a partial coadd of inputs
+    ///        first_input, first_input + 1, …: the index also seeds the input's noise realisations, so partial
+    ///        coadds that merge must number their inputs as one sequence)
+    /// @param planes the registry every input mask must share
+    /// @throws InvalidParameterError for a bad config (explicit weights are given per add(), not in cfg.stack);
+    ///         NotFoundError for an unknown bad or mask-fraction plane
+    explicit OnlineCellCoadd(CellGrid grid, CellConfig cfg = {}, std::size_t first_input = 0,
+                             std::shared_ptr<MaskPlanes> planes = MaskPlanes::shared_default())
+        : m_grid(grid), m_cfg(std::move(cfg)), m_planes(std::move(planes)), m_first(first_input) {
+        m_cfg.validate();
+        if (!m_planes) throw InvalidParameterError("OnlineCellCoadd: the mask registry must not be null");
+        if (!m_cfg.stack.weights.empty() || !m_cfg.stack.scales.empty())
+            throw InvalidParameterError("OnlineCellCoadd: give each input's weight and scale to add()");
+        m_bad = m_cfg.stack.bad_mask | m_planes->bit_mask(std::span<std::string const>(m_cfg.stack.bad_mask_planes));
+        m_nodata = m_planes->contains("NO_DATA") ? m_planes->bit_mask("NO_DATA") : 0;
+        for (auto const& p : m_cfg.mask_fraction_planes) m_fraction_bits.push_back(m_planes->bit_mask(p));
+        m_cells.resize(m_grid.size());
+    }
+
+    [[nodiscard]] CellGrid const& grid() const noexcept { return m_grid; }
+    /// Inputs added so far (merged ones included).
+    [[nodiscard]] std::size_t size() const noexcept { return m_n; }
+    /// The provenance index the next input gets.
+    [[nodiscard]] std::size_t next_index() const noexcept { return m_first + m_n; }
+
+    /// Add the next input (provenance index next_index()). `weight`: its weight in every cell (nullopt: the policy's
+    /// default, per cell); `scale`: its photometric scale.
+    /// @throws InvalidParameterError for a bad weight or scale, or a different mask layout
+    void add(MaskedImageView<T const> in, std::optional<double> weight = std::nullopt, double scale = 1.0) {
+        if (weight && (!(*weight >= 0) || !std::isfinite(*weight)))
+            throw InvalidParameterError(
+                detail::msg("OnlineCellCoadd::add: weight must be finite and >= 0, got ", *weight));
+        if (!(scale > 0) || !std::isfinite(scale))
+            throw InvalidParameterError(detail::msg("OnlineCellCoadd::add: scale must be finite and > 0, got ", scale));
+        if (!in.mask().planes().same_layout(*m_planes))
+            throw InvalidParameterError("OnlineCellCoadd::add: the input mask uses a different plane layout");
+        std::size_t const k = m_first + m_n++;
+        if (in.empty()) return;
+        double sigma = 0;
+        if (m_cfg.noise_realizations > 0) {
+            MaskedImageView<float const> const var(in.variance(), ConstMaskView(in.mask()), in.variance());
+            double const med = statistics(var, Stat::Median, {.bad_mask = m_bad}).value(Stat::Median);
+            sigma = med > 0 && std::isfinite(med) ? std::sqrt(med) : 0.0;
+        }
+        for (std::size_t c = 0; c < m_cells.size(); ++c) {
+            CellIndex const ci = m_grid.unflat(c);
+            Box2I const inner = m_grid.inner_bbox(ci), outer = m_grid.outer_bbox(ci);
+            if (!detail::cell_accepts(in, inner, outer, m_bad, m_nodata, m_cfg.max_mask_fraction)) continue;
+            auto const v = in.subimage(outer);
+            double w = 1.0;
+            if constexpr (detail::weighted_of<Combine>()) {
+                if (weight) {
+                    w = *weight;
+                } else { // the stacker's default: 1 / MEANCLIP of the scaled variance over the outer box
+                    MaskedImageView<float const> const var(v.variance(), ConstMaskView(v.mask()), v.variance());
+                    StatisticsConfig sc;
+                    sc.nsigma = m_cfg.stack.clip.nsigma;
+                    sc.max_iter = m_cfg.stack.clip.max_iter;
+                    sc.bad_mask = m_bad;
+                    double const mv = statistics(var, Stat::MeanClip, sc).value(Stat::MeanClip) * scale * scale;
+                    w = (mv > 0 && std::isfinite(mv)) ? 1.0 / mv : 0.0;
+                }
+            }
+            if (!(w > 0)) continue;
+            Cell& cell = m_cells[c];
+            if (!cell.stack) start(cell, outer);
+            cell.stack->add(v, w, scale);
+            cell.inputs.push_back({k, w});
+            cell.sw += w;
+            for (std::size_t f = 0; f < m_fraction_bits.size(); ++f)
+                for (int y = 0; y < outer.height(); ++y) {
+                    auto const m = v.mask().row(y);
+                    double* acc = cell.fraction[f].data() + std::size_t(y) * std::size_t(outer.width());
+                    for (std::size_t x = 0; x < m.size(); ++x) acc[x] += (m[x] & m_fraction_bits[f]) ? w : 0.0;
+                }
+            for (int r = 0; r < m_cfg.noise_realizations; ++r) {
+                Image<T> img(outer);
+                for (int y = 0; y < img.height(); ++y) {
+                    auto row = img.row(y);
+                    for (int x = 0; x < img.width(); ++x)
+                        row[std::size_t(x)] =
+                            T(sigma *
+                              detail::cell_noise_deviate(m_cfg.noise_seed, k, r, outer.min_x() + x, outer.min_y() + y));
+                }
+                MaskedImageView<T const> const nv(img.cview(), v.mask(), v.variance());
+                cell.noise[std::size_t(r)]->add(nv, w, scale);
+            }
+        }
+    }
+
+    /// Fold in the partial coadd of the inputs that follow this one's (`o` was constructed with first_input ==
+    /// next_index()). @throws InvalidParameterError for a different grid or configuration shape, or inputs that do
+    /// not follow on
+    void merge(OnlineCellCoadd const& o) {
+        if (!(o.m_grid == m_grid) || o.m_fraction_bits != m_fraction_bits ||
+            o.m_cfg.noise_realizations != m_cfg.noise_realizations || o.m_cfg.noise_seed != m_cfg.noise_seed)
+            throw InvalidParameterError("OnlineCellCoadd::merge: the grids or configurations differ");
+        if (o.m_first != next_index())
+            throw InvalidParameterError(detail::msg("OnlineCellCoadd::merge: the other coadd's inputs start at ",
+                                                    o.m_first, ", not at ", next_index()));
+        for (std::size_t c = 0; c < m_cells.size(); ++c) {
+            Cell const& b = o.m_cells[c];
+            if (!b.stack) continue;
+            Cell& a = m_cells[c];
+            if (!a.stack) start(a, m_grid.outer_bbox(m_grid.unflat(c)));
+            a.stack->merge(*b.stack);
+            for (std::size_t r = 0; r < a.noise.size(); ++r) a.noise[r]->merge(*b.noise[r]);
+            for (std::size_t f = 0; f < a.fraction.size(); ++f)
+                for (std::size_t i = 0; i < a.fraction[f].size(); ++i) a.fraction[f][i] += b.fraction[f][i];
+            a.sw += b.sw;
+            a.inputs.insert(a.inputs.end(), b.inputs.begin(), b.inputs.end());
+        }
+        m_n += o.m_n;
+    }
+
+    /// The cell coadd of the inputs so far (the accumulators stay).
+    [[nodiscard]] CellCoadd<T> finish() const {
+        CellCoadd<T> out(m_grid, m_planes, m_cfg.mask_fraction_planes, m_cfg.noise_realizations, m_first + m_n);
+        for (std::size_t c = 0; c < m_cells.size(); ++c) {
+            Cell const& src = m_cells[c];
+            if (!src.stack) continue;
+            auto& dst = out.cells()[c];
+            dst.inputs = src.inputs;
+            dst.coadd = std::move(src.stack->finish().coadd);
+            for (std::size_t f = 0; f < src.fraction.size(); ++f) {
+                Image<float> fr(dst.outer);
+                for (int y = 0; y < fr.height(); ++y) {
+                    auto row = fr.row(y);
+                    double const* acc = src.fraction[f].data() + std::size_t(y) * std::size_t(dst.outer.width());
+                    for (std::size_t x = 0; x < row.size(); ++x) row[x] = float(acc[x] / src.sw);
+                }
+                dst.mask_fractions.push_back({m_cfg.mask_fraction_planes[f], std::move(fr)});
+            }
+            for (auto const& n : src.noise) dst.noise.push_back(std::move(n->finish().coadd.image()));
+        }
+        return out;
+    }
+};
 
 /// build_cell_coadd over owned images.
 template <class Combine, class Reject = typename detail::default_reject<Combine>::type, class T>
