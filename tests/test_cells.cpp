@@ -398,7 +398,7 @@ TEST_CASE("online cell coadd: one pass equals build_cell_coadd; merged halves eq
         all.add(in[k].cview());
         (k < 3 ? a : b).add(in[k].cview());
     }
-XX
+    CHECK_THROWS_AS(b.merge(a), InvalidParameterError); // a's inputs (0..2) do not follow b's (3..6)
     a.merge(b);
     auto const one = all.finish(), merged = a.finish();
     CHECK(merged.n_inputs() == in.size());
