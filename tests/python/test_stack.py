@@ -166,3 +166,20 @@ def test_python_coadd_equals_cpp_coadd(tmp_path, statistic):
             bp = 1 << names[plane]
             bc = 1 << cpp.getMask().getMaskPlaneDict()[plane]
             np.testing.assert_array_equal((py.mask.array & bp) != 0, (cpp.mask.array & bc) != 0)
+
+
+def test_threads_call_the_callback_safely_and_agree():
+    triples = make_inputs(n=5, shape=(300, 200))
+    calls = []
+    one, _, _ = skystack.coadd(triples, "meanclip", threads=1)
+    two, _, _ = skystack.coadd(triples, "meanclip", threads=2, progress=lambda d, t: calls.append((d, t)))
+    np.testing.assert_array_equal(one.image.array, two.image.array)
+    assert calls  # called from the worker threads (with the GIL taken there), no deadlock
+    assert max(d for d, _ in calls) == calls[0][1]  # the work was all reported done
+
+
+def test_double_inputs_give_a_double_coadd():
+    triples = [(t[0].astype(np.float64), t[1], t[2]) for t in make_inputs(n=3)]
+    coadd, _, _ = skystack.coadd(triples, "mean")
+    assert isinstance(coadd, afwImage.MaskedImageD)
+    np.testing.assert_allclose(coadd.image.array, np.mean([t[0] for t in triples], axis=0), rtol=1e-12)
