@@ -134,3 +134,18 @@ def test_statistics_stack_overloads():
         afwMath.statisticsStack(mis + [afwImage.MaskedImageF(2, 2)], afwMath.MEAN)
     with pytest.raises(pex.LengthError):
         afwMath.statisticsStack(mis, afwMath.MEAN, afwMath.StatisticsControl(), [1.0, 2.0])
+
+
+def test_integer_median_interpolates_order_statistics():
+    # afw's src/math/Statistics.cc (commit 008a392): idx = f (n - 1), linear between neighbours, for every type.
+    # sorted 0 1 1 1 2 2: median idx 2.5 -> (1 + 1) / 2 = 1; q25 idx 1.25 -> 1; q75 idx 3.75 -> 1 + 0.75 = 1.75
+    s = afwMath.makeStatistics(image_of([2, 1, 0, 1, 2, 1], afwImage.ImageI, np.int32),
+                               afwMath.MEDIAN | afwMath.IQRANGE)
+    assert s.getValue(afwMath.MEDIAN) == 1.0
+    assert s.getValue(afwMath.IQRANGE) == 0.75
+
+
+def test_double_beyond_float_range_is_accepted():
+    # deliberate deviation (docs/python.md): afw tests finiteness after a cast to float and skips 1e39
+    s = afwMath.makeStatistics(image_of([1.0, 1e39], afwImage.ImageD, np.float64), afwMath.NPOINT | afwMath.MAX)
+    assert s.getValue(afwMath.NPOINT) == 2 and s.getValue(afwMath.MAX) == 1e39
