@@ -6,6 +6,7 @@
 #include <skystack/config.hpp>
 #include <skystack/simd/xsimd_compat.hpp>
 #include <skystack/stack/detail/sorting.hpp>
+#include <skystack/statistics/clip.hpp>
 
 #include <algorithm>
 #include <array>
@@ -371,7 +372,7 @@ struct NoReject {
 /// of the pixel becoming NaN.
 struct SigmaClip {
     static constexpr std::string_view name = "clip";
-    static constexpr double iqr_to_sigma = 0.741301109252802;
+    static constexpr double iqr_to_sigma = iq_to_stdev; // one constant with statistics (afw IQ_TO_STDEV)
 
     template <class T>
     std::size_t scalar(std::span<T> v, std::span<T> w, std::span<T> var, ClipParams p) const {
