@@ -50,6 +50,7 @@ class FitsHandle {
         void* data = nullptr;
         std::size_t size = 0;
         std::vector<std::byte> padded; // a copy when the input is not whole 2880-byte FITS blocks
+        std::size_t given = 0;         // bytes the caller gave (before padding): what a truncation check compares to
     };
     fitsfile* m_f = nullptr;
     std::string m_name;
@@ -104,6 +105,7 @@ public:
     static FitsHandle open_memory(std::span<std::byte const> bytes, std::string name) {
         if (bytes.empty()) throw_fits("cannot open FITS data: the buffer is empty", name, -1, 0);
         auto mem = std::make_unique<Memory>();
+        mem->given = bytes.size();
         constexpr std::size_t block = 2880;
         if (bytes.size() % block == 0) {
             mem->data = const_cast<std::byte*>(bytes.data()); // NOLINT: READONLY, never written
@@ -151,9 +153,9 @@ public:
     [[nodiscard]] fitsfile* get() const noexcept { return m_f; }
     [[nodiscard]] std::string const& name() const noexcept { return m_name; }
     [[nodiscard]] bool in_memory() const noexcept { return m_mem != nullptr; }
-    /// Size in bytes of the underlying data (file or buffer).
+    /// Size in bytes of the underlying data (file or buffer, not the zero padding added to a short buffer).
     [[nodiscard]] std::size_t byte_size() const {
-        if (m_mem) return m_mem->size;
+        if (m_mem) return m_mem->given;
         std::error_code ec;
         auto s = std::filesystem::file_size(m_name, ec);
         return ec ? std::size_t(-1) : std::size_t(s);

@@ -27,6 +27,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -35,6 +36,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -105,6 +107,22 @@ struct ImageInfo {
     int bitpix = 0;          ///< equivalent BITPIX (BZERO folded in: 20 = uint16, 40 = uint32, 80 = uint64)
     bool compressed = false; ///< tile-compressed HDU
     std::string extname{};   ///< EXTNAME, empty when absent
+};
+
+/// How a file stores a masked image (see fits::inspect).
+enum class Layout {
+    plain,          ///< an image only (no HDU named IMAGE, MASK or VARIANCE): read with a zero mask and variance
+    afw,            ///< afw's layout: empty primary HDU, then extensions named IMAGE, MASK and VARIANCE
+    primary_masked, ///< the image in the primary HDU, its mask and variance in extensions named MASK and VARIANCE
+};
+
+/// Where a file's planes are, as read_masked_image finds them.
+struct FileLayout {
+    Layout kind = Layout::plain;
+    int image = -1;    ///< 0-based HDU of the image
+    int mask = -1;     ///< 0-based HDU of the mask; -1 for Layout::plain
+    int variance = -1; ///< 0-based HDU of the variance; -1 for Layout::plain
+    int hdus = 0;      ///< number of HDUs cfitsio could read
 };
 
 namespace detail {
@@ -289,6 +307,31 @@ inline void validate_compressed_hdu(FitsHandle const& h) {
     }
 }
 
+/// When the current HDU carries CHECKSUM and DATASUM (fits::write writes them), check that its header blocks
+/// still add up with DATASUM to the ones'-complement zero of the FITS checksum convention: any damaged header card
+/// (a changed BITPIX, an MP_ card, an EXTNAME) is then a FitsError. Reads only the header, never the data (which
+/// is what DATASUM covers: checking it would read whole planes for every sub-region read).
+inline void verify_header_checksum(FitsHandle const& h, long long headstart, long long datastart) {
+    fitsfile* f = h.get();
+    int status = 0;
+    char checksum[FLEN_VALUE] = {}, datasum[FLEN_VALUE] = {};
+    if (fits_read_key(f, TSTRING, "CHECKSUM", checksum, nullptr, &status) ||
+        fits_read_key(f, TSTRING, "DATASUM", datasum, nullptr, &status)) {
+        fits_clear_errmsg();
+        return;
+    }
+    char* end = nullptr;
+    unsigned long const dsum = std::strtoul(datasum, &end, 10);
+    if (end == datasum || *end != '\0' || dsum > 0xFFFFFFFFul)
+        h.fail(std::string("damaged header: DATASUM = '") + datasum + "' is not a 32-bit checksum", 0);
+    unsigned long sum = dsum;
+    long const nrec = long((datastart - headstart) / 2880);
+    if (ffmbyt(f, headstart, 0 /* REPORT_EOF */, &status) || ffcsum(f, nrec, &sum, &status))
+        h.fail("cannot read the header to verify its CHECKSUM", status);
+    if (sum != 0xFFFFFFFFul && sum != 0)
+        h.fail("damaged header: its CHECKSUM does not match (a card was changed after the file was written)", 0);
+}
+
 /// Geometry of the current HDU's image. @throws FitsError when it is not a 2-D image.
 inline ImageInfo current_image_info(FitsHandle const& h) {
     fitsfile* f = h.get();
@@ -322,6 +365,7 @@ inline ImageInfo current_image_info(FitsHandle const& h) {
         h.fail("file is truncated: HDU data needs " + std::to_string(need) + " bytes but the file has " +
                    std::to_string(size),
                0);
+    verify_header_checksum(h, headstart, datastart);
     Header const cards = skystack::detail::read_cards(h);
     Point2I const xy0 = skystack::detail::xy0_from_cards(cards, h);
     try {
@@ -368,6 +412,113 @@ inline int pick_hdu(FitsHandle& h, int requested, char const* name) {
         if (fits::detail::iequals(names[i], name)) return int(i);
     if (names.size() < 2) throw_fits("file has no image data (empty primary HDU, no extension)", h.name(), 0, 0);
     return 1;
+}
+
+/// The plane an EXTNAME / EXTTYPE value names: 0 image, 1 mask, 2 variance, -1 none.
+inline int plane_role(std::string_view name) noexcept {
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (fits::detail::iequals(name, "IMAGE")) return 0;
+    if (fits::detail::iequals(name, "MASK")) return 1;
+    if (fits::detail::iequals(name, "VARIANCE")) return 2;
+    return -1;
+}
+
+/// Find and check the planes of a masked image. A file is taken to claim a masked layout as soon as one HDU is
+/// named IMAGE, MASK or VARIANCE (EXTNAME or EXTTYPE); such a file must then hold all three planes (the image may
+/// be the primary HDU: Layout::primary_masked), each a readable 2-D image inside the file, of one size, with an
+/// integer mask and a floating-point variance. Anything else is a FitsError naming the file and the HDU, never a
+/// plain image with the mask and variance dropped. `requested` >= 0 is the image HDU (the mask and variance are
+/// the next two).
+inline FileLayout masked_layout(FitsHandle& h, int requested = -1) {
+    static constexpr char const* role_name[3] = {"IMAGE", "MASK", "VARIANCE"};
+    FileLayout out;
+    out.hdus = h.num_hdus();
+    if (requested >= 0) {
+        out.kind = Layout::afw;
+        out.image = requested;
+        out.mask = requested + 1;
+        out.variance = requested + 2;
+    } else {
+        int idx[3] = {-1, -1, -1};
+        for (int i = 0; i < out.hdus; ++i) {
+            h.move_to(i);
+            int by_name = -1, by_type = -1;
+            std::string name, type;
+            for (auto [key, dst, role] :
+                 {std::tuple{"EXTNAME", &name, &by_name}, std::tuple{"EXTTYPE", &type, &by_type}}) {
+                char v[FLEN_VALUE] = {};
+                int status = 0;
+                if (fits_read_key(h.get(), TSTRING, key, v, nullptr, &status) == 0) {
+                    *dst = v;
+                    *role = plane_role(v);
+                } else {
+                    fits_clear_errmsg();
+                }
+            }
+            if (by_name >= 0 && by_type >= 0 && by_name != by_type)
+                h.fail("EXTNAME '" + name + "' and EXTTYPE '" + type + "' disagree: damaged masked-image file", 0);
+            int const r = by_name >= 0 ? by_name : by_type;
+            if (r < 0) continue;
+            if (idx[r] >= 0)
+                h.fail(std::string("two HDUs (") + std::to_string(idx[r]) + " and " + std::to_string(i) +
+                           ") are named " + role_name[r] + ": damaged masked-image file",
+                       0);
+            idx[r] = i;
+        }
+        if (idx[0] < 0 && idx[1] < 0 && idx[2] < 0) {
+            out.image = pick_hdu(h, -1, "IMAGE");
+            return out;
+        }
+        out.kind = Layout::afw;
+        if (idx[0] < 0 && primary_has_pixels(h)) {
+            out.kind = Layout::primary_masked;
+            idx[0] = 0;
+        }
+        for (int r = 0; r < 3; ++r) {
+            if (idx[r] >= 0) continue;
+            // Say why the plane is missing: cfitsio's error for the first HDU it could not read, if any.
+            std::string why = "the file has " + std::to_string(out.hdus) + " readable HDUs";
+            fitsfile* f = h.get();
+            int status = 0, type = 0;
+            if (fits_movabs_hdu(f, out.hdus + 1, &type, &status) && status != END_OF_FILE)
+                why +=
+                    "; HDU " + std::to_string(out.hdus) + " is damaged: " + skystack::detail::cfitsio_message(status);
+            else
+                fits_clear_errmsg();
+            int const at = r == 0 ? (idx[1] >= 0 ? idx[1] - 1 : 1) : (idx[r - 1] >= 0 ? idx[r - 1] + 1 : r + 1);
+            throw_fits(std::string("masked-image file without a ") + role_name[r] + " HDU (truncated or damaged; " +
+                           why + ")",
+                       h.name(), at, 0);
+        }
+        out.image = idx[0];
+        out.mask = idx[1];
+        out.variance = idx[2];
+    }
+    // The three planes: readable 2-D images of one size, integer mask, floating variance.
+    int const hdus[3] = {out.image, out.mask, out.variance};
+    ImageInfo info[3];
+    for (int r = 0; r < 3; ++r) {
+        if (hdus[r] >= out.hdus)
+            throw_fits(std::string("masked-image file without a ") + role_name[r] + " HDU: the file has " +
+                           std::to_string(out.hdus) + " readable HDUs (truncated or damaged)",
+                       h.name(), hdus[r], 0);
+        h.move_to(hdus[r]);
+        info[r] = current_image_info(h);
+    }
+    for (int r = 1; r < 3; ++r)
+        if (info[r].bbox != info[0].bbox)
+            throw_fits(skystack::detail::msg("masked-image planes differ: ", role_name[r], " bbox ", info[r].bbox,
+                                             " but IMAGE bbox ", info[0].bbox, " (HDU ", hdus[0], ")"),
+                       h.name(), hdus[r], 0);
+    if (info[1].bitpix < 0)
+        throw_fits(skystack::detail::msg("masked-image MASK HDU holds floating-point pixels (BITPIX ", info[1].bitpix,
+                                         "); a mask is an integer image"),
+                   h.name(), hdus[1], 0);
+    if (info[2].bitpix > 0)
+        throw_fits(skystack::detail::msg("masked-image VARIANCE HDU holds integer pixels (BITPIX ", info[2].bitpix,
+                                         "); a variance is a floating-point image"),
+                   h.name(), hdus[2], 0);
+    return out;
 }
 
 /// Resolve the region to read (local, 0-based in the file) from a parent bbox. @throws LengthError
@@ -657,30 +808,11 @@ inline void set_compression(FitsHandle const& h, WriteOptions const& o, bool flo
     h.check(status, "cannot set the compression parameters");
 }
 
-/// Create an image HDU of type T with xy0 cards, then write the pixels.
+/// Write the pixels of the current (just created) image HDU.
 template <class T>
-void write_plane(FitsHandle const& h, ImageView<T const> img, WriteOptions const& o, int imgtype, int datatype,
-                 char const* extname, bool inherit, Header const* user, std::vector<MaskPlane> const* planes) {
+void write_pixels(FitsHandle const& h, ImageView<T const> img, WriteOptions const& o, int datatype) {
     fitsfile* f = h.get();
     int status = 0;
-    if constexpr (std::is_integral_v<T> && sizeof(T) == 8)
-        if (o.compression != Compression::none)
-            throw InvalidParameterError("fits::write: cfitsio cannot tile-compress 64-bit integer images; write them "
-                                        "with Compression::none");
-    set_compression(h, o, std::is_floating_point_v<T>);
-    long naxes[2] = {long(img.width()), long(img.height())};
-    if (fits_create_img(f, imgtype, 2, naxes, &status)) h.fail("cannot create the image HDU", status);
-    using skystack::detail::write_card;
-    if (extname) {
-        write_card(h, {"EXTTYPE", std::string(extname), ""});
-        write_card(h, {"EXTNAME", std::string(extname), ""});
-    }
-    if (inherit) write_card(h, {"INHERIT", true, "merge the primary header"});
-    if (user) skystack::detail::write_user_cards(h, *user);
-    skystack::detail::write_xy0_cards(h, img.xy0());
-    if (planes)
-        for (auto const& p : *planes) write_card(h, {"MP_" + p.name, std::int64_t(p.index), ""});
-    if (img.empty()) return;
     if constexpr (std::is_floating_point_v<T>) {
         if (o.quantize_level > 0) {
             // cfitsio's quantizer does not recognise NaN; afw marks nulls as -inf and passes that as the null value.
@@ -709,6 +841,34 @@ void write_plane(FitsHandle const& h, ImageView<T const> img, WriteOptions const
                                const_cast<T*>(img.row(y).data()), &status))
                 h.fail("cannot write pixels", status);
     }
+}
+
+/// Create an image HDU of type T with xy0 cards, then write the pixels.
+template <class T>
+void write_plane(FitsHandle const& h, ImageView<T const> img, WriteOptions const& o, int imgtype, int datatype,
+                 char const* extname, bool inherit, Header const* user, std::vector<MaskPlane> const* planes) {
+    fitsfile* f = h.get();
+    int status = 0;
+    if constexpr (std::is_integral_v<T> && sizeof(T) == 8)
+        if (o.compression != Compression::none)
+            throw InvalidParameterError("fits::write: cfitsio cannot tile-compress 64-bit integer images; write them "
+                                        "with Compression::none");
+    set_compression(h, o, std::is_floating_point_v<T>);
+    long naxes[2] = {long(img.width()), long(img.height())};
+    if (fits_create_img(f, imgtype, 2, naxes, &status)) h.fail("cannot create the image HDU", status);
+    using skystack::detail::write_card;
+    if (extname) {
+        write_card(h, {"EXTTYPE", std::string(extname), ""});
+        write_card(h, {"EXTNAME", std::string(extname), ""});
+    }
+    if (inherit) write_card(h, {"INHERIT", true, "merge the primary header"});
+    if (user) skystack::detail::write_user_cards(h, *user);
+    skystack::detail::write_xy0_cards(h, img.xy0());
+    if (planes)
+        for (auto const& p : *planes) write_card(h, {"MP_" + p.name, std::int64_t(p.index), ""});
+    if (!img.empty()) write_pixels<T>(h, img, o, datatype);
+    // CHECKSUM/DATASUM let a reader tell a damaged header from a valid file (fits::inspect, read_masked_image).
+    if (fits_write_chksum(f, &status)) h.fail("cannot write the HDU checksum", status);
 }
 
 inline void write_empty_primary(FitsHandle const& h, Header const* user) {
@@ -806,35 +966,18 @@ inline Mask read_mask(FitsHandle& h, ReadOptions const& o) {
 
 template <class T, class V>
 MaskedImage<T, V> read_masked_image(FitsHandle& h, ReadOptions const& o) {
-    int ih = -1, mh = -1, vh = -1;
-    int const n = h.num_hdus();
-    if (o.hdu >= 0) {
-        ih = o.hdu;
-        mh = ih + 1 < n ? ih + 1 : -1;
-        vh = ih + 2 < n ? ih + 2 : -1;
-    } else {
-        auto const names = extnames(h);
-        for (int i = 0; i < n; ++i) {
-            auto const& nm = names[std::size_t(i)];
-            if (ih < 0 && fits::detail::iequals(nm, "IMAGE")) ih = i;
-            if (mh < 0 && fits::detail::iequals(nm, "MASK")) mh = i;
-            if (vh < 0 && fits::detail::iequals(nm, "VARIANCE")) vh = i;
-        }
-        if (ih < 0) ih = pick_hdu(h, -1, "IMAGE");
-    }
-    Image<T> img = read_image_hdu<T>(h, ih, o.bbox, o.metadata, o.max_pixels);
+    FileLayout const l = masked_layout(h, o.hdu);
+    Image<T> img = read_image_hdu<T>(h, l.image, o.bbox, o.metadata, o.max_pixels);
     auto planes = o.planes ? o.planes : MaskPlanes::shared_default();
-    Mask mask = mh >= 0 ? read_mask_hdu(h, mh, o.bbox, planes, nullptr, o.max_pixels) : Mask(img.bbox(), planes);
-    Image<V> var = vh >= 0 ? read_image_hdu<V>(h, vh, o.bbox, nullptr, o.max_pixels) : Image<V>(img.bbox());
-    if (mask.bbox() != img.bbox() || var.bbox() != img.bbox())
-        throw_fits(skystack::detail::msg("image, mask and variance HDUs ", ih, ", ", mh, ", ", vh,
-                                         " have different bboxes: ", img.bbox(), ", ", mask.bbox(), ", ", var.bbox()),
-                   h.name(), ih, 0);
+    if (l.kind == Layout::plain)
+        return MaskedImage<T, V>(std::move(img), Mask(img.bbox(), planes), Image<V>(img.bbox()));
+    Mask mask = read_mask_hdu(h, l.mask, o.bbox, planes, nullptr, o.max_pixels);
+    Image<V> var = read_image_hdu<V>(h, l.variance, o.bbox, nullptr, o.max_pixels);
     return MaskedImage<T, V>(std::move(img), std::move(mask), std::move(var));
 }
 
 inline ImageInfo image_info(FitsHandle& h, int hdu) {
-    h.move_to(pick_hdu(h, hdu, "IMAGE"));
+    h.move_to(hdu >= 0 ? hdu : masked_layout(h).image);
     return current_image_info(h);
 }
 
@@ -944,9 +1087,12 @@ template <class T>
     return detail::read_mask(h, opts);
 }
 
-/// Read a masked image: the HDUs named IMAGE, MASK and VARIANCE (or `opts.hdu` and the next two). A file with only
-/// an image (e.g. from another tool) gives a zero mask and variance. The mask is conformed as in read_mask.
-/// @throws FitsError, LengthError (see read_image); FitsError when the planes' bboxes differ.
+/// Read a masked image: the HDUs named IMAGE, MASK and VARIANCE (or `opts.hdu` and the next two); the image may
+/// be the primary HDU with MASK and VARIANCE extensions (Layout::primary_masked). A file with only an image (no HDU
+/// named IMAGE, MASK or VARIANCE, e.g. from another tool) gives a zero mask and variance. The mask is conformed as
+/// in read_mask. Only `opts.bbox` of each plane is read.
+/// @throws FitsError, LengthError (see read_image); FitsError naming the file and HDU when a file that names one of
+///         the planes is damaged (see inspect): never a plain image with the mask and variance dropped.
 template <class T, class V = VariancePixel>
 [[nodiscard]] MaskedImage<T, V> read_masked_image(std::filesystem::path const& path, ReadOptions const& opts = {}) {
     static_assert(detail::FitsPixel<T> && detail::FitsPixel<V>, "fits::read_masked_image: unsupported pixel type");
@@ -983,6 +1129,20 @@ template <class T, class V = VariancePixel>
 [[nodiscard]] inline ImageInfo image_info(std::span<std::byte const> bytes, int hdu = -1) {
     auto h = detail::FitsHandle::open_memory(bytes, detail::memory_name);
     return detail::image_info(h, hdu);
+}
+
+/// Where the planes of a masked image are (the layout read_masked_image reads), without reading pixels.
+/// @throws FitsError for a file that names an IMAGE, MASK or VARIANCE HDU but is damaged: a plane missing
+///         (truncated, unreadable header), two HDUs with one name, planes of different sizes, a floating-point mask
+///         or an integer variance, data past the end of the file.
+[[nodiscard]] inline FileLayout inspect(std::filesystem::path const& path) {
+    auto h = detail::FitsHandle::open_read(path);
+    return detail::masked_layout(h);
+}
+/// The masked-image layout of a FITS file held in memory.
+[[nodiscard]] inline FileLayout inspect(std::span<std::byte const> bytes) {
+    auto h = detail::FitsHandle::open_memory(bytes, detail::memory_name);
+    return detail::masked_layout(h);
 }
 
 /// Number of HDUs in a FITS file. @throws FitsError
