@@ -741,6 +741,7 @@ TEST_CASE("damaged afw files are never read as plain images (mutation test)") {
             int dataok = 0, hduok = 0;
             fits_movabs_hdu(f, hdu, &type, &status);
             fits_verify_chksum(f, &dataok, &hduok, &status);
+            INFO("HDU ", hdu, " dataok ", dataok, " hduok ", hduok);
             CHECK((dataok == 1 && hduok == 1));
         }
         fits_close_file(f, &status);

@@ -876,6 +876,7 @@ inline void write_empty_primary(FitsHandle const& h, Header const* user) {
     fits_set_compression_type(h.get(), 0, &status);
     if (fits_create_img(h.get(), BYTE_IMG, 0, nullptr, &status)) h.fail("cannot create the primary HDU", status);
     if (user) skystack::detail::write_user_cards(h, *user);
+    if (fits_write_chksum(h.get(), &status)) h.fail("cannot write the HDU checksum", status);
 }
 
 inline void validate(WriteOptions const& o) {
