@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <span>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include <fitsio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -871,4 +873,127 @@ TEST_CASE("image in the primary HDU with MASK and VARIANCE extensions (issue #15
         fits::read_masked_image<float>(path, {.bbox = Box2I::from_min_size({3, 0}, {2, 2}), .planes = planes});
     CHECK(sub.variance()(0, 0) == 13.0f);
     CHECK(sub.mask()(0, 0) == planes->bit_mask("CR"));
+}
+
+TEST_CASE(".fits.gz files (gzip of a whole file) read with mask and variance") {
+    TmpDir tmp;
+    auto const planes = MaskPlanes::make_standard();
+    auto const mi = afw_sample(planes);
+    fits::Header hdr;
+    hdr.set("EXPTIME", 30.0);
+    fits::write(tmp / "afw.fits", mi, {.header = hdr});
+    // compressed by gzip(1), independently of skystack and cfitsio
+    std::string const cmd = "gzip -c '" + (tmp / "afw.fits").string() + "' > '" + (tmp / "afw.fits.gz").string() + "'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    REQUIRE(fs::file_size(tmp / "afw.fits.gz") < fs::file_size(tmp / "afw.fits"));
+    fits::Header meta;
+    auto const back = fits::read_masked_image<float>(tmp / "afw.fits.gz", {.planes = planes, .metadata = &meta});
+    CHECK(same_bits(back.image(), mi.image()));
+    CHECK(same_bits(back.mask(), mi.mask()));
+    CHECK(same_bits(back.variance(), mi.variance()));
+    CHECK(meta.get<double>("EXPTIME") == 30.0);
+    CHECK(fits::inspect(tmp / "afw.fits.gz").kind == fits::Layout::afw);
+    CHECK(fits::image_info(tmp / "afw.fits.gz").bbox == mi.bbox());
+    auto const sub = Box2I::from_min_size({104, -18}, {5, 3});
+    CHECK(same_bits(fits::read_masked_image<float>(tmp / "afw.fits.gz", {.bbox = sub, .planes = planes}).variance(),
+                    mi.variance().subimage(sub)));
+    // a truncated .gz is an error naming the file
+    auto const gz = slurp(tmp / "afw.fits.gz");
+    write_raw(tmp / "cut.fits.gz", gz, gz.size() / 2);
+    auto const msg = error_of([&] { (void)fits::read_masked_image<float>(tmp / "cut.fits.gz"); });
+    CHECK(msg.find("cut.fits.gz") != std::string::npos);
+}
+
+namespace {
+
+/// Blank the card `key` of HDU `hdu` (a blank card is valid FITS): used to drop CHECKSUM from a patched header.
+std::vector<std::byte> without_card(std::vector<std::byte> bytes, int hdu, std::string_view key) {
+    int h = -1;
+    for (std::size_t c : header_cards(bytes)) {
+        std::string_view const card(reinterpret_cast<char const*>(bytes.data()) + c, 80);
+        if (card.starts_with("SIMPLE  ") || card.starts_with("XTENSION")) ++h;
+        std::string k(card.substr(0, 8));
+        while (!k.empty() && k.back() == ' ') k.pop_back();
+        if (h == hdu && k == key) {
+            std::memset(bytes.data() + c, ' ', 80);
+            return bytes;
+        }
+    }
+    FAIL("no card ", key, " in HDU ", hdu);
+    return bytes;
+}
+
+long peak_rss_mib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss / 1024; // kB on Linux
+}
+
+} // namespace
+
+TEST_CASE("NAXIS1 = NAXIS2 = 2^31 - 1 is a truncated file, not an overflow or bad_alloc") {
+    TmpDir tmp;
+    fits::write(tmp / "img.fits", make_image<float>(Box2I::from_min_size({0, 0}, {9, 7})));
+    fits::write(tmp / "afw.fits", afw_sample(MaskPlanes::make_standard()));
+    auto const img =
+        with_card(with_card(slurp(tmp / "img.fits"), 0, "NAXIS1", "2147483647"), 0, "NAXIS2", "2147483647");
+    auto const afw =
+        with_card(with_card(slurp(tmp / "afw.fits"), 2, "NAXIS1", "2147483647"), 2, "NAXIS2", "2147483647");
+    write_raw(tmp / "huge.fits", img, img.size());
+    for (std::int64_t limit : {std::int64_t(0), std::int64_t(1) << 28}) {
+        auto const m1 = error_of([&] { (void)fits::read_image<float>(tmp / "huge.fits", {.max_pixels = limit}); });
+        CHECK(m1.find("truncated") != std::string::npos);
+        CHECK(m1.find("huge.fits") != std::string::npos);
+        CHECK_THROWS_AS((void)fits::read_image<double>(std::span<std::byte const>(img), {.max_pixels = limit}),
+                        FitsError);
+        CHECK_THROWS_AS((void)fits::read_masked_image<float>(std::span<std::byte const>(afw), {.max_pixels = limit}),
+                        FitsError);
+    }
+    CHECK_THROWS_AS((void)fits::image_info(tmp / "huge.fits"), FitsError);
+}
+
+TEST_CASE("a tiny compressed file declaring 16384^2 pixels in one tile is refused before allocating") {
+    TmpDir tmp;
+    fits::write(tmp / "z.fits", Image<float>(Box2I::from_min_size({0, 0}, {16, 16})),
+                {.compression = fits::Compression::gzip, .tile = {16, 16}});
+    auto bytes = without_card(slurp(tmp / "z.fits"), 1, "CHECKSUM");
+    for (char const* k : {"ZNAXIS1", "ZNAXIS2", "ZTILE1", "ZTILE2"}) bytes = with_card(bytes, 1, k, "16384");
+    REQUIRE(bytes.size() < 16 * 2880);
+    long const before = peak_rss_mib();
+    for (std::int64_t limit : {std::int64_t(0), std::int64_t(1) << 28}) {
+        auto const m =
+            error_of([&] { (void)fits::read_image<float>(std::span<std::byte const>(bytes), {.max_pixels = limit}); });
+        CHECK(m.find("GZIP tile 1") != std::string::npos);
+        CHECK_THROWS_AS((void)fits::read_masked_image<float>(std::span<std::byte const>(bytes), {.max_pixels = limit}),
+                        FitsError);
+    }
+    INFO("peak RSS before ", before, " MiB, after ", peak_rss_mib(), " MiB");
+    CHECK(peak_rss_mib() < before + 200);                           // a 1 GiB tile (or image) was never allocated
+    CHECK(fits::ReadOptions{}.max_pixels == std::int64_t(1) << 28); // the documented default
+}
+
+TEST_CASE("NaN read into an integer pixel type is a FitsError") {
+    TmpDir tmp;
+    Image<float> img(Box2I::from_min_size({0, 0}, {4, 3}));
+    for (int y = 0; y < 3; ++y)
+        for (int x = 0; x < 4; ++x) img(x, y) = float(x - 2 * y); // exact integers
+    fits::write(tmp / "ok.fits", img);
+    img(1, 2) = std::numeric_limits<float>::quiet_NaN();
+    fits::write(tmp / "nan.fits", img);
+    fits::write(tmp / "nan_gz.fits", img, {.compression = fits::Compression::gzip});
+    auto const ok = fits::read_image<std::int32_t>(tmp / "ok.fits"); // finite values still convert
+    CHECK(ok(3, 0) == 3);
+    CHECK(ok(0, 2) == -4);
+    for (char const* f : {"nan.fits", "nan_gz.fits"}) {
+        CAPTURE(f);
+        auto const m = error_of([&] { (void)fits::read_image<std::int32_t>(tmp / f); });
+        CHECK(m.find("NaN") != std::string::npos);
+        CHECK(m.find(f) != std::string::npos);
+        CHECK_THROWS_AS((void)fits::read_image<std::int16_t>(tmp / f), FitsError);
+        CHECK_THROWS_AS((void)fits::read_image<std::uint8_t>(tmp / f), FitsError);
+        CHECK_THROWS_AS((void)fits::read_image<std::int64_t>(tmp / f), FitsError);
+        CHECK_THROWS_AS((void)fits::read_image<std::uint16_t>(tmp / f), FitsError);
+        // a region without the NaN reads
+        CHECK(fits::read_image<std::int32_t>(tmp / f, {.bbox = Box2I::from_min_size({0, 0}, {4, 2})})(3, 1) == 1);
+    }
 }

@@ -7,15 +7,24 @@
 
 #include <fitsio.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <new>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
+
+// cfitsio's own gzip inflater (exported, declared in its internal fitsio2.h, which we do not include).
+extern "C" int uncompress2mem_from_mem(char* inmemptr, std::size_t inmemsize, char** buffptr, std::size_t* buffsize,
+                                       void* (*mem_realloc)(void* p, std::size_t newsize), std::size_t* filesize,
+                                       int* status);
 
 namespace skystack::detail {
 
@@ -73,12 +82,15 @@ public:
     }
     ~FitsHandle() { close_quietly(); }
 
-    /// Open an existing file read-only. The name is taken literally (no cfitsio extended-filename syntax).
+    /// Open an existing file read-only. The name is taken literally (no cfitsio extended-filename syntax). A
+    /// gzip-compressed file (`.fits.gz`, recognised by its magic bytes) is inflated into memory and read from there,
+    /// so that size checks and the header prescan see the FITS bytes, not the compressed ones.
     static FitsHandle open_read(std::filesystem::path const& path) {
         std::string const name = path.string();
         std::error_code ec;
         if (!std::filesystem::is_regular_file(path, ec))
             throw_fits("cannot open FITS file for reading: no such regular file", name, -1, 0);
+        if (auto inflated = gunzip_file(path, name)) return open_owned(std::move(*inflated), name);
         {
             std::ifstream in(path, std::ios::binary);
             auto const bad = fits_prescan([&](std::uint64_t off, char* dst, std::size_t n) {
@@ -117,6 +129,67 @@ public:
             mem->data = mem->padded.data();
             mem->size = mem->padded.size();
         }
+        return open_prepared(std::move(mem), std::move(name));
+    }
+
+private:
+    /// Open bytes the handle owns (an inflated .gz file).
+    static FitsHandle open_owned(std::vector<std::byte> bytes, std::string const& name) {
+        if (bytes.empty()) throw_fits("cannot open FITS file: it inflates to no data", name, -1, 0);
+        auto mem = std::make_unique<Memory>();
+        mem->given = bytes.size();
+        constexpr std::size_t block = 2880;
+        mem->padded = std::move(bytes);
+        mem->padded.resize((mem->given + block - 1) / block * block, std::byte{0});
+        mem->data = mem->padded.data();
+        mem->size = mem->padded.size();
+        return open_prepared(std::move(mem), name);
+    }
+
+    static std::size_t& gunzip_limit() noexcept {
+        thread_local std::size_t limit = 0;
+        return limit;
+    }
+
+    /// The inflated contents of a gzip file; nullopt when `path` is not gzip-compressed. @throws FitsError
+    static std::optional<std::vector<std::byte>> gunzip_file(std::filesystem::path const& path,
+                                                             std::string const& name) {
+        std::ifstream in(path, std::ios::binary);
+        unsigned char magic[2] = {};
+        if (!in.read(reinterpret_cast<char*>(magic), 2) || magic[0] != 0x1f || magic[1] != 0x8b) return std::nullopt;
+        in.seekg(0, std::ios::end);
+        auto const csize = std::size_t(in.tellg());
+        std::vector<char> packed(csize);
+        in.seekg(0);
+        if (!in.read(packed.data(), std::streamsize(csize)))
+            throw_fits("cannot read the gzip-compressed FITS file", name, -1, 0);
+        std::size_t cap = std::max<std::size_t>(csize * 4, 2880);
+        char* out = static_cast<char*>(std::malloc(cap));
+        if (!out) throw std::bad_alloc();
+        std::size_t got = 0;
+        int status = 0;
+        // Deflate expands at most ~1032:1: an honest file inflates to under 1100 x its size. Growing past that is a
+        // corrupt stream (cfitsio's inflater grows its buffer without end on some truncated ones) or a bomb.
+        gunzip_limit() = csize * 1100 + (std::size_t(1) << 20);
+        int const rc = uncompress2mem_from_mem(
+            packed.data(), csize, &out, &cap,
+            [](void* p, std::size_t n) -> void* {
+                if (n <= gunzip_limit()) return std::realloc(p, n);
+                std::free(p); // cfitsio overwrites its pointer with the null we return
+                return nullptr;
+            },
+            &got, &status);
+        std::unique_ptr<char, decltype(&std::free)> const owner(out, &std::free);
+        if (rc != 0 || status != 0) {
+            fits_clear_errmsg();
+            throw_fits("cannot inflate the gzip-compressed FITS file (truncated or corrupt gzip data)", name, -1, 0);
+        }
+        std::vector<std::byte> bytes(got);
+        std::memcpy(bytes.data(), out, got);
+        return bytes;
+    }
+
+    static FitsHandle open_prepared(std::unique_ptr<Memory> mem, std::string name) {
         auto const bad = fits_prescan([&](std::uint64_t off, char* dst, std::size_t n) {
             if (off > mem->size || n > mem->size - off) return false;
             std::memcpy(dst, static_cast<char const*>(mem->data) + off, n);
@@ -135,6 +208,7 @@ public:
         return FitsHandle(f, std::move(name), std::move(mem));
     }
 
+public:
     /// Create a new file (which must not exist). The name is taken literally.
     static FitsHandle create(std::filesystem::path const& path) {
         std::string const name = path.string();

@@ -41,11 +41,6 @@
 #include <utility>
 #include <vector>
 
-// cfitsio's own gzip inflater (exported, declared in its internal fitsio2.h, which we do not include).
-extern "C" int uncompress2mem_from_mem(char* inmemptr, std::size_t inmemsize, char** buffptr, std::size_t* buffsize,
-                                       void* (*mem_realloc)(void* p, std::size_t newsize), std::size_t* filesize,
-                                       int* status);
-
 // cfitsio's raw byte I/O at the current position (exported, declared in fitsio2.h): the fast path for plain images.
 extern "C" int ffpbyt(fitsfile* fptr, long long nbytes, void* buffer, int* status);
 extern "C" int ffgbyt(fitsfile* fptr, long long nbytes, void* buffer, int* status);
@@ -96,8 +91,10 @@ struct ReadOptions {
     /// primary, the image HDU's header (merged with the primary when INHERIT = T) otherwise; structural cards and
     /// the xy0 / MP_ cards consumed by the reader are removed.
     Header* metadata = nullptr;
-    /// Refuse (LengthError) to read a region of more pixels than this per plane; 0 = no limit. For untrusted files.
-    std::int64_t max_pixels = 0;
+    /// Refuse (LengthError) to read a region of more pixels than this per plane; 0 = no limit. The default,
+    /// 2^28 pixels (16384 x 16384, 1 GiB as float), bounds what a hostile header can make the reader allocate;
+    /// raise it (or set 0) for larger images. Sizes are also checked against the file before anything is allocated.
+    std::int64_t max_pixels = std::int64_t(1) << 28;
 };
 
 /// What an image HDU holds, without reading its pixels.
@@ -296,13 +293,27 @@ inline void validate_compressed_hdu(FitsHandle const& h) {
                     h.fail("corrupt tile-compressed HDU: RICE_1 tile " + std::to_string(r) + " is damaged", 0);
                 continue;
             }
-            inflated.resize(std::size_t(tile_pixels) * 8 + 64);
+            // Deflate expands at most ~1032:1, so an honest tile of `len` bytes inflates to under 1100 * len + 4 KiB:
+            // the buffer never needs more (a hostile 8 KB tile declaring 16384^2 pixels costs 9 MB, not 2 GB).
+            long long const this_tile = [&] {
+                long long const tx = (r - 1) % ntx, ty = (r - 1) / ntx;
+                return std::max(0LL, std::min(tdim[0], zdim[0] - tx * tdim[0])) *
+                       std::max(0LL, std::min(tdim[1], zdim[1] - ty * tdim[1]));
+            }();
+            long long const bound = std::min(tile_pixels * 8 + 64, len * 1100 + 4096);
+            inflated.resize(std::size_t(bound));
             char* out = reinterpret_cast<char*>(inflated.data());
             std::size_t outsize = inflated.size(), got = 0;
             // no realloc: a stream that inflates past one tile is corrupt
             if (uncompress2mem_from_mem(reinterpret_cast<char*>(tile.data()), tile.size(), &out, &outsize, nullptr,
                                         &got, &status))
                 h.fail("corrupt tile-compressed HDU: GZIP tile " + std::to_string(r) + " does not inflate", status);
+            // every pixel is at least one byte: a shorter stream cannot fill its tile (cfitsio would allocate the
+            // whole tile before finding out)
+            if ((long long)got < this_tile)
+                h.fail("corrupt tile-compressed HDU: GZIP tile " + std::to_string(r) + " inflates to " +
+                           std::to_string(got) + " bytes, too few for its " + std::to_string(this_tile) + " pixels",
+                       0);
         }
     }
 }
@@ -359,12 +370,23 @@ inline ImageInfo current_image_info(FitsHandle const& h) {
     // Uncompressed (or table) data must lie inside the file: catch truncation before allocating.
     long long headstart = 0, datastart = 0, dataend = 0;
     if (fits_get_hduaddrll(f, &headstart, &datastart, &dataend, &status)) h.fail("cannot locate the HDU", status);
+    // (checked arithmetic: NAXIS1 x NAXIS2 x bytes can pass 2^63 for NAXISn <= 2^31 - 1)
     std::size_t const size = h.byte_size();
-    long long const need = info.compressed ? dataend : datastart + naxes[0] * naxes[1] * (std::abs(bitpix) / 8);
-    if (size != std::size_t(-1) && need > (long long)(size))
-        h.fail("file is truncated: HDU data needs " + std::to_string(need) + " bytes but the file has " +
-                   std::to_string(size),
-               0);
+    if (size != std::size_t(-1)) {
+        long long const avail =
+            (long long)std::min<std::size_t>(size, std::size_t(std::numeric_limits<long long>::max()));
+        long long const bytes = std::abs(bitpix) / 8;
+        bool const fits_in =
+            info.compressed ? dataend <= avail
+                            : datastart <= avail && bytes > 0 && naxes[0] <= (avail - datastart) / bytes / naxes[1];
+        if (!fits_in) {
+            std::string const need = info.compressed
+                                         ? std::to_string(dataend)
+                                         : std::to_string(datastart) + " + " + std::to_string(naxes[0]) + " x " +
+                                               std::to_string(naxes[1]) + " x " + std::to_string(bytes);
+            h.fail("file is truncated: HDU data needs " + need + " bytes but the file has " + std::to_string(size), 0);
+        }
+    }
     verify_header_checksum(h, headstart, datastart);
     Header const cards = skystack::detail::read_cards(h);
     Point2I const xy0 = skystack::detail::xy0_from_cards(cards, h);
@@ -651,21 +673,30 @@ void read_raw(FitsHandle const& h, ImageInfo const& info, Box2I region, ImageVie
     }
 }
 
-/// Read `region` (0-based file pixels) of the current HDU into `out` (same size) as cfitsio datatype `dt`.
+/// Read `region` (0-based file pixels) of the current HDU into `out` (same size) as cfitsio datatype `dt`. A
+/// tile-compressed HDU must have passed validate_compressed_hdu.
 template <class T>
 void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, ImageView<T> out, int dt) {
     fitsfile* f = h.get();
     int status = 0, anynul = 0;
     T nul{};
     if constexpr (std::is_floating_point_v<T>) nul = std::numeric_limits<T>::quiet_NaN();
-    void* nulp = std::is_floating_point_v<T> ? static_cast<void*>(&nul) : nullptr;
+    // Floating-point pixels read as integers: cfitsio flags NaN (and null) pixels only when given a null value, and
+    // casts them to 0 or INT_MIN otherwise; a NaN has no integer value, so it is an error (anynul, below).
+    bool const nan_check = std::is_integral_v<T> && info.bitpix < 0;
+    if (nan_check) nul = T(1); // cfitsio takes a null value of 0 as "no null checking"
+    void* nulp = std::is_floating_point_v<T> || nan_check ? static_cast<void*>(&nul) : nullptr;
     long inc[2] = {1, 1};
     auto read_box = [&](Box2I b, T* dst) {
         long fp[2] = {long(b.min_x()) + 1, long(b.min_y()) + 1};
         long lp[2] = {long(b.max_x()) + 1, long(b.max_y()) + 1};
         if (fits_read_subset(f, dt, fp, lp, inc, nulp, dst, &anynul, &status)) h.fail("cannot read pixels", status);
+        if (nan_check && anynul)
+            h.fail(skystack::detail::msg("NaN or null pixel in the region ", b.shifted_by(info.bbox.min().as_extent()),
+                                         " of a floating-point image (BITPIX ", info.bitpix,
+                                         ") cannot be read into an integer pixel type"),
+                   0);
     };
-    if (info.compressed) validate_compressed_hdu(h);
     if (!info.compressed) {
         if (auto const raw = raw_layout(dt); raw && sizeof(T) * 8 == std::size_t(std::abs(raw->bitpix))) {
             int bitpix = 0;
@@ -678,18 +709,29 @@ void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, Image
                 return read_raw<T>(h, info, region, out, raw->flip);
         }
     }
-    if constexpr (std::is_integral_v<T> && sizeof(T) == 8) {
-        if (info.compressed) { // cfitsio cannot decompress into 64-bit integers; compressed data fits a double
+    if constexpr (std::is_integral_v<T>) {
+        // Through doubles: cfitsio cannot decompress into 64-bit integers, and does not flag NaN when it converts
+        // decompressed floating-point tiles to integers. Compressed data fits a double.
+        if (info.compressed && (sizeof(T) == 8 || info.bitpix < 0)) {
             std::vector<double> tmp(std::size_t(region.area()));
             long fp[2] = {long(region.min_x()) + 1, long(region.min_y()) + 1};
             long lp[2] = {long(region.max_x()) + 1, long(region.max_y()) + 1};
-            if (fits_read_subset(f, TDOUBLE, fp, lp, inc, nullptr, tmp.data(), &anynul, &status))
+            double dnul = std::numeric_limits<double>::quiet_NaN();
+            if (fits_read_subset(f, TDOUBLE, fp, lp, inc, &dnul, tmp.data(), &anynul, &status))
                 h.fail("cannot read pixels", status);
+            constexpr double lo = double(std::numeric_limits<T>::min());
+            constexpr double hi = sizeof(T) == 8 ? (std::is_unsigned_v<T> ? 0x1p64 : 0x1p63)
+                                                 : double(std::numeric_limits<T>::max()) + 1.0;
             for (int y = 0; y < region.height(); ++y)
                 for (int x = 0; x < region.width(); ++x) {
                     double const v = tmp[std::size_t(y) * std::size_t(region.width()) + std::size_t(x)];
-                    if (!(v >= double(std::numeric_limits<T>::min()) && v < 0x1p64 &&
-                          (std::is_unsigned_v<T> || v < 0x1p63)))
+                    if (std::isnan(v))
+                        h.fail(skystack::detail::msg("NaN or null pixel at ", x + region.min_x() + info.bbox.min_x(),
+                                                     ", ", y + region.min_y() + info.bbox.min_y(),
+                                                     " of a floating-point image (BITPIX ", info.bitpix,
+                                                     ") cannot be read into an integer pixel type"),
+                               0);
+                    if (!(v >= lo && v < hi))
                         h.fail("pixel value " + std::to_string(v) + " does not fit the requested integer type",
                                NUM_OVERFLOW);
                     out(x, y) = T(v);
@@ -716,6 +758,7 @@ Image<T> read_image_hdu(FitsHandle& h, int hdu, Box2I want, Header* metadata, st
     h.move_to(hdu);
     ImageInfo const info = current_image_info(h);
     Box2I const region = local_region(info, want, h.name(), max_pixels);
+    if (info.compressed) validate_compressed_hdu(h); // before allocating: a hostile tile header costs nothing
     Image<T> img(region.shifted_by(info.bbox.min().as_extent()));
     read_region<T>(h, info, region, img.view(), cfitsio_type<T>::datatype);
     if (metadata) *metadata = skystack::detail::metadata_of(h, hdu);
@@ -757,6 +800,7 @@ inline Mask read_mask_hdu(FitsHandle& h, int hdu, Box2I want, std::shared_ptr<Ma
     h.move_to(hdu);
     ImageInfo const info = current_image_info(h);
     Box2I const region = local_region(info, want, h.name(), max_pixels);
+    if (info.compressed) validate_compressed_hdu(h);
     Mask mask(region.shifted_by(info.bbox.min().as_extent()), target);
     // BITPIX 32 without BZERO holds afw's int32 bit pattern: read it unconverted. Anything else converts.
     int const dt = info.bitpix == LONG_IMG ? TINT : TUINT;
