@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <fitsio.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -996,4 +997,35 @@ TEST_CASE("NaN read into an integer pixel type is a FitsError") {
         // a region without the NaN reads
         CHECK(fits::read_image<std::int32_t>(tmp / f, {.bbox = Box2I::from_min_size({0, 0}, {4, 2})})(3, 1) == 1);
     }
+}
+
+TEST_CASE("a full disk is reported with the OS reason and without cfitsio's stale messages") {
+    TmpDir tmp;
+    fs::path const mnt = tmp.dir / "small";
+    fs::create_directories(mnt);
+    if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64k") != 0) {
+        MESSAGE("skipped: cannot mount a 64 KiB tmpfs here (", std::strerror(errno), "; needs root)");
+        return;
+    }
+    struct Unmount {
+        fs::path p;
+        ~Unmount() { ::umount(p.c_str()); }
+    } const unmount{mnt};
+    MaskedImage<float> mi(Box2I::from_min_size({0, 0}, {100, 100})); // 3 planes of 40 KB: cannot fit in 64 KiB
+    fits::Header hdr;
+    for (int i = 0; i < 11; ++i) // long keywords: cfitsio writes them as HIERARCH and stacks a warning for each
+        hdr.set("LONG_KEYWORD_NUMBER_" + std::to_string(i), i);
+    auto const target = mnt / "coadd.fits";
+    try {
+        fits::write(target, mi, {.header = hdr});
+        FAIL("no exception writing 120 KB into 64 KiB");
+    } catch (FitsError const& e) {
+        std::string const m = e.what();
+        INFO(m);
+        CHECK(m.find("No space left on device") != std::string::npos);
+        CHECK(m.find("coadd.fits") != std::string::npos);
+        CHECK(m.find("HIERARCH") == std::string::npos);
+        CHECK(m.find("LONG_KEYWORD") == std::string::npos);
+    }
+    CHECK(fs::is_empty(mnt)); // neither the file nor the temporary one is left
 }

@@ -8,6 +8,7 @@
 #include <fitsio.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -45,11 +46,17 @@ inline std::string cfitsio_message(int status) {
 
 /// Throw FitsError: "<what> (file '<file>', HDU <hdu>): cfitsio status <s>: <message>".
 /// @param hdu 0-based HDU index (0 = primary), or -1 when unknown; FitsError::hdu() holds it 1-based (0 unknown).
+/// For the statuses of a failed system call (create, write, seek, close), the OS reason cfitsio does not report:
+/// "No space left on device". Writers clear errno before the calls that can fail so that it is not stale.
 [[noreturn]] inline void throw_fits(std::string const& what, std::string const& file, int hdu, int status) {
+    int const os = errno;
     std::string m = what + " (file '" + file + "'";
     if (hdu >= 0) m += ", HDU " + std::to_string(hdu);
     m += ")";
     if (status != 0) m += ": cfitsio status " + std::to_string(status) + ": " + cfitsio_message(status);
+    bool const syscall =
+        status == FILE_NOT_CREATED || status == WRITE_ERROR || status == FILE_NOT_CLOSED || status == SEEK_ERROR;
+    if (syscall && os != 0) m += ": " + std::string(std::strerror(os));
     throw FitsError(m, file, hdu + 1, status);
 }
 

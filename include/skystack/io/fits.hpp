@@ -24,6 +24,7 @@
 #include <array>
 #include <atomic>
 #include <bit>
+#include <cerrno>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -969,11 +970,20 @@ void atomic_write(std::filesystem::path const& path, WriteOptions const& o, Body
                                     path.string(), e.hdu(), e.status());
                 }
             }();
+            fits_clear_errmsg(); // report only what goes wrong in this write
+            errno = 0;           // throw_fits reports errno for failed writes: not a stale one
             body(h);
-            h.close();
+            errno = 0;
+            h.close(); // flushes: a full disk often shows here
         }
         if (o.sync) skystack::detail::fsync_file(tmp);
         fs::rename(tmp, path);
+    } catch (FitsError const& e) {
+        fs::remove(tmp, ec);
+        std::string const what = e.what();
+        if (what.find("'" + path.string() + "'") != std::string::npos) throw;
+        throw FitsError(skystack::detail::msg("cannot write FITS file '", path.string(), "': ", what), path.string(),
+                        e.hdu(), e.status());
     } catch (...) {
         fs::remove(tmp, ec);
         throw;
