@@ -1029,3 +1029,23 @@ TEST_CASE("a full disk is reported with the OS reason and without cfitsio's stal
     }
     CHECK(fs::is_empty(mnt)); // neither the file nor the temporary one is left
 }
+
+TEST_CASE("read_masked_image with an explicit hdu") {
+    TmpDir tmp;
+    auto const planes = MaskPlanes::make_standard();
+    auto const mi = afw_sample(planes);
+    fits::write(tmp / "afw.fits", mi);
+    auto const img = make_image<float>(Box2I::from_min_size({0, 0}, {4, 3}));
+    fits::write(tmp / "img.fits", img);
+    // the IMAGE HDU given: the mask and variance are the next two
+    auto const back = fits::read_masked_image<float>(tmp / "afw.fits", {.hdu = 1, .planes = planes});
+    CHECK((same_bits(back.image(), mi.image()) && same_bits(back.mask(), mi.mask()) &&
+           same_bits(back.variance(), mi.variance())));
+    // a plain image with nothing after it: zero mask and variance
+    auto const plain = fits::read_masked_image<float>(tmp / "img.fits", {.hdu = 0});
+    CHECK(same_bits(plain.image(), img));
+    CHECK(plain.variance()(3, 2) == 0.0f);
+    CHECK(plain.mask()(3, 2) == 0u);
+    // the VARIANCE HDU as the image: there are no planes after it, and it is named, so this is an error
+    CHECK_THROWS_AS((void)fits::read_masked_image<float>(tmp / "afw.fits", {.hdu = 3}), FitsError);
+}

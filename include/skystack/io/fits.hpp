@@ -451,14 +451,26 @@ inline int plane_role(std::string_view name) noexcept {
 /// be the primary HDU: Layout::primary_masked), each a readable 2-D image inside the file, of one size, with an
 /// integer mask and a floating-point variance. Anything else is a FitsError naming the file and the HDU, never a
 /// plain image with the mask and variance dropped. `requested` >= 0 is the image HDU (the mask and variance are
-/// the next two).
+/// the next two; with no HDU after it, it is read as a plain image unless it is named IMAGE, MASK or VARIANCE).
 inline FileLayout masked_layout(FitsHandle& h, int requested = -1) {
     static constexpr char const* role_name[3] = {"IMAGE", "MASK", "VARIANCE"};
     FileLayout out;
     out.hdus = h.num_hdus();
     if (requested >= 0) {
-        out.kind = Layout::afw;
         out.image = requested;
+        if (requested + 1 >= out.hdus) { // nothing after it: a plain image, unless it is named as an afw plane
+            h.move_to(requested);
+            char v[FLEN_VALUE] = {};
+            int status = 0;
+            bool named = false;
+            for (char const* key : {"EXTNAME", "EXTTYPE"}) {
+                if (fits_read_key(h.get(), TSTRING, key, v, nullptr, &status) == 0) named = named || plane_role(v) >= 0;
+                status = 0;
+                fits_clear_errmsg();
+            }
+            if (!named) return out;
+        }
+        out.kind = Layout::afw;
         out.mask = requested + 1;
         out.variance = requested + 2;
     } else {
