@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -635,7 +636,7 @@ inline std::optional<RawLayout> raw_layout(int dt) noexcept {
 /// Write the pixels of an uncompressed image HDU whose header is complete, bypassing cfitsio's per-value
 /// conversion (it converts through a 28 kB buffer): big-endian encoding into 4 MiB chunks, written raw.
 template <class T>
-void write_raw(FitsHandle const& h, ImageView<T const> img, bool flip) {
+std::uint32_t write_raw(FitsHandle const& h, ImageView<T const> img, bool flip) {
     using C = raw_codec<T>;
     fitsfile* f = h.get();
     int status = 0;
@@ -646,8 +647,25 @@ void write_raw(FitsHandle const& h, ImageView<T const> img, bool flip) {
     std::size_t const cap = (std::size_t(1) << 22) / sizeof(T);
     std::vector<typename C::U> buf(std::min(cap, std::size_t(img.width()) * std::size_t(img.height())));
     std::size_t n = 0;
+    std::uint64_t sum = 0; // DATASUM: ones'-complement sum of the big-endian 32-bit words (folded at the end)
     auto flush = [&] {
-        if (n && ffpbyt(f, (long long)(n * sizeof(T)), buf.data(), &status)) h.fail("cannot write pixels", status);
+        if (!n) return;
+        // every chunk but the last is a multiple of 4 bytes; the last is padded with zeros, as the file is
+        auto const* bytes = reinterpret_cast<unsigned char const*>(buf.data());
+        std::size_t const nb = n * sizeof(T);
+        std::size_t i = 0;
+        for (; i + 4 <= nb; i += 4) {
+            std::uint32_t w;
+            std::memcpy(&w, bytes + i, 4);
+            if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap32(w);
+            sum += w;
+        }
+        if (i < nb) {
+            std::uint64_t w = 0;
+            for (std::size_t k = 0; k < 4; ++k) w = w << 8 | (i + k < nb ? bytes[i + k] : 0u);
+            sum += w;
+        }
+        if (ffpbyt(f, (long long)nb, buf.data(), &status)) h.fail("cannot write pixels", status);
         n = 0;
     };
     for (int y = 0; y < img.height(); ++y) {
@@ -661,6 +679,8 @@ void write_raw(FitsHandle const& h, ImageView<T const> img, bool flip) {
         }
     }
     flush();
+    while (sum >> 32) sum = (sum & 0xFFFFFFFFu) + (sum >> 32);
+    return std::uint32_t(sum);
 }
 
 /// Read `region` of an uncompressed HDU stored exactly as T (see raw_layout) straight into `out`.
@@ -866,8 +886,10 @@ inline void set_compression(FitsHandle const& h, WriteOptions const& o, bool flo
 }
 
 /// Write the pixels of the current (just created) image HDU.
+/// Returns the DATASUM when the pixels went through write_raw (which sums them on the way), else nullopt.
 template <class T>
-void write_pixels(FitsHandle const& h, ImageView<T const> img, WriteOptions const& o, int datatype) {
+std::optional<std::uint32_t> write_pixels(FitsHandle const& h, ImageView<T const> img, WriteOptions const& o,
+                                          int datatype) {
     fitsfile* f = h.get();
     int status = 0;
     if constexpr (std::is_floating_point_v<T>) {
@@ -882,7 +904,7 @@ void write_pixels(FitsHandle const& h, ImageView<T const> img, WriteOptions cons
                                        &status))
                     h.fail("cannot write pixels", status);
             }
-            return;
+            return std::nullopt;
         }
     }
     if (o.compression == Compression::none) {
@@ -898,6 +920,7 @@ void write_pixels(FitsHandle const& h, ImageView<T const> img, WriteOptions cons
                                const_cast<T*>(img.row(y).data()), &status))
                 h.fail("cannot write pixels", status);
     }
+    return std::nullopt;
 }
 
 /// Create an image HDU of type T with xy0 cards, then write the pixels.
@@ -923,9 +946,29 @@ void write_plane(FitsHandle const& h, ImageView<T const> img, WriteOptions const
     skystack::detail::write_xy0_cards(h, img.xy0());
     if (planes)
         for (auto const& p : *planes) write_card(h, {"MP_" + p.name, std::int64_t(p.index), ""});
-    if (!img.empty()) write_pixels<T>(h, img, o, datatype);
     // CHECKSUM/DATASUM let a reader tell a damaged header from a valid file (fits::inspect, read_masked_image).
-    if (fits_write_chksum(f, &status)) h.fail("cannot write the HDU checksum", status);
+    // Placeholders now, so that filling them in later never grows the header.
+    write_card(h, {"CHECKSUM", std::string("0000000000000000"), "HDU checksum"});
+    write_card(h, {"DATASUM", std::string("0"), "data unit checksum"});
+    std::optional<std::uint32_t> const datasum =
+        img.empty() ? std::optional<std::uint32_t>(0) : write_pixels<T>(h, img, o, datatype);
+    if (!datasum) { // cfitsio wrote (and converted or compressed) the pixels: it sums them by reading them back
+        if (fits_write_chksum(f, &status)) h.fail("cannot write the HDU checksum", status);
+        return;
+    }
+    // The raw path summed the data on the way: only the header is read back (what fits_write_chksum does, less the
+    // second pass over the pixels).
+    long long hs = 0, ds = 0, de = 0;
+    std::string const dsum = std::to_string(*datasum);
+    if (fits_modify_key_str(f, "DATASUM", dsum.c_str(), "&", &status) || ffrdef(f, &status) ||
+        fits_get_hduaddrll(f, &hs, &ds, &de, &status))
+        h.fail("cannot write the HDU checksum", status);
+    unsigned long sum = *datasum;
+    if (ffmbyt(f, hs, 0 /* REPORT_EOF */, &status) || ffcsum(f, long((ds - hs) / 2880), &sum, &status))
+        h.fail("cannot write the HDU checksum", status);
+    char ascii[FLEN_VALUE] = {};
+    ffesum(sum, 1 /* complement */, ascii);
+    if (fits_modify_key_str(f, "CHECKSUM", ascii, "&", &status)) h.fail("cannot write the HDU checksum", status);
 }
 
 inline void write_empty_primary(FitsHandle const& h, Header const* user) {
