@@ -25,6 +25,12 @@ cmake -S tests/package/consumer -B "$scratch/consumer" -G Ninja -DCMAKE_PREFIX_P
 cmake --build "$scratch/consumer"
 "$scratch/consumer/consumer"
 
+if [ -d build/release/python/skystack ]; then
+  echo "== Python bindings (pytest with Debian's /usr/bin/python3) =="
+  env PYTHONPATH=build/release/python SKYSTACK_COADD_DRIVER="$PWD/build/release/python/skystack_coadd_driver" \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
+fi
+
 if [ -f fuzz/CMakeLists.txt ]; then
   echo "== fuzzing the FITS reader (bounded) =="
   cmake --preset fuzz
