@@ -96,6 +96,11 @@ int main() {
     runs.push_back({"afw MEANCLIP (`clip`)", Stacker<ClippedMean>(sc)(in, box)});
     runs.push_back({"median", Stacker<Median>(sc)(in, box)});
     runs.push_back({"VarClip (`varclip`)", Stacker<WeightedMean, VarClip>(sc)(in, box)});
+    {
+        StackConfig s5 = sc;
+        s5.clip.nsigma = 5;
+        runs.push_back({"VarClip, k = 5", Stacker<WeightedMean, VarClip>(s5)(in, box)});
+    }
 
     auto const& mean_ref = runs[0].r;
     auto const& bg = ds.truth.background;
