@@ -95,7 +95,7 @@ int main() {
     runs.push_back({"weighted mean (no rejection)", Stacker<WeightedMean>(sc)(in, box)});
     runs.push_back({"afw MEANCLIP (`clip`)", Stacker<ClippedMean>(sc)(in, box)});
     runs.push_back({"median", Stacker<Median>(sc)(in, box)});
-    runs.push_back({"VarClip (`varclip`)", Stacker<WeightedMean, VarClip>(sc)(in, box)});
+    runs.push_back({"VarClip (`varclip`), k = 3", Stacker<WeightedMean, VarClip>(sc)(in, box)});
     {
         StackConfig s5 = sc;
         s5.clip.nsigma = 5;
