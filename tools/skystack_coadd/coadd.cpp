@@ -8,6 +8,7 @@
 
 #include <skystack/dcr/dcr_model.hpp>
 #include <skystack/stack/stack.hpp>
+#include <skystack/stack/varclip.hpp>
 #include <skystack/statistics/statistics.hpp>
 #include <skystack/synthetic.hpp>
 #if SKYSTACK_HAS_CFITSIO
@@ -161,6 +162,7 @@ Extent2I tile_of(int t) { return t > 0 ? Extent2I{t, t} : StackConfig{}.tile_siz
 template <class T>
 StackResult<T> stack_by_name(Statistic s, std::vector<MaskedImageView<T const>> const& in, Box2I bbox,
                              StackConfig const& cfg) {
+    if (s == Statistic::varclip) return Stacker<WeightedMean, VarClip>(cfg)(in, bbox);
     auto const lib = [&] {
         switch (s) {
         case Statistic::mean:
@@ -176,6 +178,7 @@ StackResult<T> stack_by_name(Statistic s, std::vector<MaskedImageView<T const>> 
         case Statistic::max:
             return skystack::Statistic::max;
         case Statistic::meanclip:
+        case Statistic::varclip:
             break;
         case Statistic::dcr:
             break;

@@ -20,6 +20,8 @@ std::string to_string(Statistic s) {
         return "median";
     case Statistic::meanclip:
         return "meanclip";
+    case Statistic::varclip:
+        return "varclip";
     case Statistic::sum:
         return "sum";
     case Statistic::min:
@@ -102,9 +104,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
     std::string statistic = "meanclip";
     app.add_option("-s,--statistic", statistic,
                    "mean (unweighted), weighted-mean (per-input weights), median, meanclip (sigma-clipped weighted "
-                   "mean, afw MEANCLIP; alias clipped-mean), sum, min, max, dcr (DCR sub-filter coadds)")
+                   "mean, afw MEANCLIP; alias clipped-mean), varclip (weighted mean after variance-aware rejection, "
+                   "docs/quality.md), sum, min, max, dcr (DCR sub-filter coadds)")
         ->check(CLI::IsMember({"mean", "weighted-mean", "weighted_mean", "wmean", "median", "meanclip", "clipped-mean",
-                               "clipped_mean", "sum", "min", "max", "dcr"},
+                               "clipped_mean", "varclip", "sum", "min", "max", "dcr"},
                               CLI::ignore_case));
     app.add_option("--nsigma", o.nsigma, "Clipping threshold in sigma (meanclip)")
         ->default_val(3.0)
@@ -199,6 +202,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
         o.statistic = Statistic::median;
     else if (statistic == "dcr")
         o.statistic = Statistic::dcr;
+    else if (statistic == "varclip")
+        o.statistic = Statistic::varclip;
     else
         o.statistic = Statistic::meanclip;
     for (auto& ch : weighting) ch = char(std::tolower(static_cast<unsigned char>(ch)));

@@ -32,7 +32,7 @@ public:
     [[nodiscard]] int code() const noexcept { return m_code; }
 };
 
-enum class Statistic { mean, weighted_mean, median, meanclip, sum, min, max, dcr };
+enum class Statistic { mean, weighted_mean, median, meanclip, varclip, sum, min, max, dcr };
 enum class Stretch { asinh, zscale, linear };
 enum class Weighting { inverse_variance, uniform };
 
