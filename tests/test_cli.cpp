@@ -275,13 +275,14 @@ TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weigh
     std::vector<MaskedImage<float>> in;
     for (std::size_t k = 0; k < ds.exposures.size(); ++k)
         in.push_back(fits::read_masked_image<float>(dir / ("warp_" + std::to_string(k) + ".fits")));
-    StackConfig sc; // afw defaults; no zero points given, so no scaling
+    StackConfig sc; // afw defaults; --zp-keyword none, so no scaling
     sc.weights = ivar_weights(in, ds.truth.bbox, sc.bad_mask_planes, {});
     for (auto const* name : {"mean", "weighted-mean", "median"}) {
         CAPTURE(name);
         auto const out = dir / name;
-        auto const r = run_tool(
-            "-l '" + list.string() + "' -o '" + out.string() + "' --statistic " + name + " --preview none -q", dir);
+        auto const r = run_tool("-l '" + list.string() + "' -o '" + out.string() + "' --statistic " + name +
+                                    " --zp-keyword none --preview none -q",
+                                dir);
         INFO(r.err);
         REQUIRE(r.code == 0);
         CHECK(!fs::exists(out / "coadd.png"));
@@ -403,14 +404,18 @@ TEST_CASE("skystack-coadd on plain images with weight maps and a zero-point tabl
         expect_in.push_back(std::move(m));
     }
     zpt.close();
+    std::ostringstream zp0s;
+    zp0s.precision(17);
+    zp0s << ds.exposures[0].zero_point;
+    std::string const zp0 = zp0s.str();
     auto const out = dir / "out";
     auto const r = run_tool("'" + (dir / "plain_[0-9].fits").string() + "' --zp-table '" + (dir / "zp.txt").string() +
-                                "' --statistic weighted-mean -o '" + out.string() + "' -q",
+                                "' --statistic weighted-mean --zp-ref " + zp0 + " -o '" + out.string() + "' -q",
                             dir);
     INFO(r.err);
     REQUIRE(r.code == 0);
     StackConfig sc;
-    sc.scales = scales; // zp_ref defaults to the first input's zero point
+    sc.scales = scales; // --zp-ref is the first input's zero point
     sc.weights = ivar_weights(expect_in, ds.truth.bbox, sc.bad_mask_planes, scales);
     auto const want = Stacker<WeightedMean>(sc)(expect_in, ds.truth.bbox);
     auto const got = fits::read_masked_image<float>(out / "coadd.fits");
@@ -426,6 +431,125 @@ TEST_CASE("skystack-coadd on plain images with weight maps and a zero-point tabl
     REQUIRE(j["n_inputs"] == 4);
     CHECK(j["inputs"][0]["rejected_by_plane"]["NO_DATA"] == 25);
     CHECK(j["inputs"][2]["scale"].get<double>() == doctest::Approx(scales[2]).epsilon(1e-9));
+}
+
+namespace {
+
+/// Three afw files holding one calibrated scene (sky 10, a 2000-unit source at parent (105, 205)) in the
+/// calibrations `zps` (magnitude zero points): pixel = truth * 10^(0.4 (zp - 27)). `cards(k, header)` writes the
+/// calibration cards of input k. Returns the paths, shell-quoted and joined.
+template <class Cards>
+std::string write_calibrated(fs::path const& dir, std::vector<double> const& zps, Cards cards) {
+    std::string args;
+    for (std::size_t k = 0; k < zps.size(); ++k) {
+        MaskedImage<float> m(Box2I::from_min_size({100, 200}, {12, 10}));
+        double const c = std::pow(10.0, 0.4 * (zps[k] - 27.0));
+        for (int y = 0; y < m.height(); ++y)
+            for (int x = 0; x < m.width(); ++x) {
+                double const truth = 10.0 + (x == 5 && y == 5 ? 2000.0 : 0.0);
+                m.image()(x, y) = float(truth * c);
+                m.variance()(x, y) = float(c * c);
+            }
+        fits::WriteOptions w;
+        w.overwrite = true;
+        cards(k, w.header);
+        auto const p = dir / ("cal_" + std::to_string(k) + ".fits");
+        fits::write(p, m, w);
+        args += " '" + p.string() + "'";
+    }
+    return args;
+}
+
+} // namespace
+
+TEST_CASE("skystack-coadd flux scale: MAGZERO, FLUXMAG0, FLXSCALE, nJy and COADDZP, refusals when ambiguous") {
+    auto const dir = fresh_dir("flux");
+    std::vector<double> const zps{27.5, 26.0, 27.0};
+    // Scale factors to zero point 27, by hand: 10^(-0.4 (zp - 27)).
+    std::vector<double> const want_scale{0.63095734448019325, 2.5118864315095801, 1.0};
+    auto check_coadd = [&](fs::path const& out, double zp_ref, std::vector<double> const& scales) {
+        auto const coadd = fits::read_masked_image<float>(out / "coadd.fits");
+        double const c = std::pow(10.0, 0.4 * (zp_ref - 27.0));                  // truth expressed at zp_ref
+        CHECK(coadd.image()(5, 5) == doctest::Approx(2010.0 * c).epsilon(1e-5)); // the source, sky included
+        CHECK(coadd.image()(0, 0) == doctest::Approx(10.0 * c).epsilon(1e-5));
+        auto const h = fits::read_header(out / "coadd.fits", 0);
+        CHECK(h.get<double>("MAGZERO") == doctest::Approx(zp_ref).epsilon(1e-12));
+        CHECK(h.get<double>("FLUXMAG0") == doctest::Approx(std::pow(10.0, 0.4 * zp_ref)).epsilon(1e-12));
+        auto const j = nlohmann::json::parse(slurp(out / "report.json"));
+        for (std::size_t k = 0; k < scales.size(); ++k)
+            CHECK(j["inputs"][k]["scale"].get<double>() == doctest::Approx(scales[k]).epsilon(1e-9));
+        return h;
+    };
+    auto run = [&](std::string const& name, std::string const& files, std::string const& opts) {
+        auto const r =
+            run_tool(files + " --statistic mean --preview none -q " + opts + " -o '" + (dir / name).string() + "'",
+                     dir / ("run_" + name));
+        INFO(name, ": ", r.err);
+        return r;
+    };
+
+    // MAGZERO with --zp-ref 27.
+    auto const mag = write_calibrated(dir / "", zps, [&](std::size_t k, fits::Header& h) { h.set("MAGZERO", zps[k]); });
+    auto r = run("magzero", mag, "--zp-keyword MAGZERO --zp-ref 27");
+    REQUIRE(r.code == 0);
+    check_coadd(dir / "magzero", 27.0, want_scale);
+    // Without --zp-ref the zero points differ: no silent choice of the first input's.
+    r = run("magzero_noref", mag, "--zp-keyword MAGZERO");
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--zp-ref") != std::string::npos);
+    CHECK(!fs::exists(dir / "magzero_noref"));
+    // Without --zp-keyword differing zero points are refused, not stacked unscaled.
+    r = run("magzero_nokey", mag, "");
+    CHECK(r.code == 3);
+    CHECK(r.err.find("differing zero points") != std::string::npos);
+    CHECK(r.err.find("cal_0.fits") != std::string::npos);
+    CHECK(!fs::exists(dir / "magzero_nokey"));
+    // --zp-keyword none stacks them as they are: the plain mean of the raw pixels.
+    r = run("magzero_none", mag, "--zp-keyword none");
+    REQUIRE(r.code == 0);
+    {
+        auto const coadd = fits::read_masked_image<float>(dir / "magzero_none" / "coadd.fits");
+        double raw = 0;
+        for (double z : zps) raw += 2010.0 * std::pow(10.0, 0.4 * (z - 27.0)) / 3.0;
+        CHECK(coadd.image()(5, 5) == doctest::Approx(raw).epsilon(1e-5));
+    }
+
+    // FLUXMAG0 (flux of magnitude 0: zp = 2.5 log10 FLUXMAG0) with COADDZP = 28 in the headers.
+    fs::create_directories(dir / "f0");
+    auto const f0 = write_calibrated(dir / "f0", zps, [&](std::size_t k, fits::Header& h) {
+        h.set("FLUXMAG0", std::pow(10.0, 0.4 * zps[k]));
+        h.set("COADDZP", 28.0);
+    });
+    r = run("fluxmag0", f0, "--zp-keyword FLUXMAG0");
+    REQUIRE(r.code == 0);
+    // To 28: 10^(-0.4 (zp - 28)) = 10^(0.2), 10^(0.8), 10^(0.4).
+    check_coadd(dir / "fluxmag0", 28.0, {1.5848931924611136, 6.3095734448019343, 2.5118864315095801});
+
+    // FLXSCALE is a factor, not a magnitude.
+    fs::create_directories(dir / "fs");
+    auto const fsx =
+        write_calibrated(dir / "fs", zps, [&](std::size_t k, fits::Header& h) { h.set("FLXSCALE", want_scale[k]); });
+    r = run("flxscale", fsx, "--zp-keyword FLXSCALE --zp-ref 27");
+    REQUIRE(r.code == 0);
+    check_coadd(dir / "flxscale", 27.0, want_scale);
+    r = run("flxscale_nokey", fsx, "");
+    CHECK(r.code == 3);
+    CHECK(r.err.find("FLXSCALE") != std::string::npos);
+
+    // nJy inputs (afw PhotoCalib units) all at zero point 31.4: stacked as they are, the coadd says nJy.
+    fs::create_directories(dir / "njy");
+    auto const njy = write_calibrated(dir / "njy", {27.0, 27.0, 27.0},
+                                      [](std::size_t, fits::Header& h) { h.set("BUNIT", std::string("nJy")); });
+    r = run("njy", njy, "");
+    REQUIRE(r.code == 0);
+    {
+        auto const coadd = fits::read_masked_image<float>(dir / "njy" / "coadd.fits");
+        CHECK(coadd.image()(5, 5) == doctest::Approx(2010.0).epsilon(1e-6));
+        auto const h = fits::read_header(dir / "njy" / "coadd.fits", 0);
+        CHECK(h.get<std::string>("BUNIT") == "nJy");
+        CHECK(h.get<double>("MAGZERO") == doctest::Approx(31.4));
+        CHECK(h.get<double>("FLUXMAG0") == doctest::Approx(3.6307805477010e12).epsilon(1e-12)); // 10^(0.4 * 31.4)
+    }
 }
 
 TEST_CASE("skystack-coadd --demo writes the coadd, a side-by-side PNG and a report") {
@@ -525,7 +649,7 @@ TEST_CASE("skystack-coadd interrupted by SIGINT: exit 130, nothing written, no s
     auto const dir = fresh_dir("interrupt");
     auto const ds = synthetic::make_dataset(small_stack(4));
     write_inputs(ds, dir);
-    std::string const in = "-l '" + (dir / "inputs.txt").string() + "' --tile 16";
+    std::string const in = "-l '" + (dir / "inputs.txt").string() + "' --tile 16 --zp-keyword MAGZERO --zp-ref 27";
     for (std::string phase : {"stack", "write"}) {
         CAPTURE(phase);
         ::setenv("SKYSTACK_COADD_TEST_RAISE", phase.c_str(), 1);

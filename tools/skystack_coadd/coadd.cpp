@@ -3,6 +3,7 @@
 
 #include "demo.hpp"
 #include "inputs.hpp"
+#include "photometry.hpp"
 #include "preview.hpp"
 #include "report.hpp"
 
@@ -194,6 +195,7 @@ struct Loaded {
     std::vector<std::optional<double>> zps;
     std::vector<std::optional<double>> weights;
     std::vector<ObservingConditions> conditions; // DCR only
+    std::vector<PhotoCards> cards;               // header calibration cards (files only)
 };
 
 std::string describe_box(Box2I b) {
@@ -214,8 +216,7 @@ void load_files(Options const& o, std::vector<InputSpec> const& specs, std::vect
         std::vector<std::string> const dcr_keys = o.statistic == Statistic::dcr
                                                       ? std::vector<std::string>{o.airmass_keyword, o.parangle_keyword}
                                                       : std::vector<std::string>{};
-        L.owned.push_back(load_input<T>(s, probes[k], s.zp || (zpt && zpt->lookup(s.path)) ? "" : o.zp_keyword, hdr_zp,
-                                        dcr_keys, &dcr_vals));
+        L.owned.push_back(load_input<T>(s, probes[k], "", hdr_zp, dcr_keys, &dcr_vals));
         if (o.statistic == Statistic::dcr) {
             for (std::size_t i = 0; i < dcr_keys.size(); ++i)
                 if (!dcr_vals[i])
@@ -228,11 +229,11 @@ void load_files(Options const& o, std::vector<InputSpec> const& specs, std::vect
             c.site = {o.site_latitude, o.site_height};
             L.conditions.push_back(c);
         }
+        L.cards.push_back(read_photo_cards(s.path, o.zp_keyword)); // the flux scale: photometry.cpp
         std::optional<double> zp = s.zp;
         if (!zp && zpt) zp = zpt->lookup(s.path);
         if (!zp) zp = hdr_zp;
-        if (!zp && (zpt || !o.zp_keyword.empty()))
-            throw ToolError(exit_input, s.path + ": no zero point (not in " + (zpt ? o.zp_table : "the header") + ")");
+        if (!zp && zpt) throw ToolError(exit_input, s.path + ": no zero point (not in " + o.zp_table + ")");
         L.zps.push_back(zp);
         std::optional<double> w = s.weight_value;
         if (!w && wt) {
@@ -331,17 +332,15 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
     MaskPixel const overlay_in = overlay_bits(o.overlay, planes);
 
     // Photometric scales.
-    std::vector<double> scales;
-    bool const any_zp = std::any_of(L.zps.begin(), L.zps.end(), [](auto const& z) { return z.has_value(); });
-    if (any_zp) {
-        for (std::size_t k = 0; k < n; ++k)
-            if (!L.zps[k])
-                throw ToolError(exit_input, L.reports[k].path + ": no zero point, but other inputs have one");
-        rep.zp_ref = o.zp_ref ? *o.zp_ref : demo ? demo->truth.zp_ref : *L.zps[0];
-        for (std::size_t k = 0; k < n; ++k) scales.push_back(std::pow(10.0, -0.4 * (*L.zps[k] - rep.zp_ref)));
-    } else {
-        rep.zp_ref = std::numeric_limits<double>::quiet_NaN();
-    }
+    std::vector<std::string> paths;
+    for (auto const& r : L.reports) paths.push_back(r.path);
+    auto const flux = plan_flux_scale(paths, L.zps, L.cards, o.zp_keyword,
+                                      o.zp_ref ? o.zp_ref
+                                      : demo   ? std::optional(demo->truth.zp_ref)
+                                               : std::nullopt);
+    std::vector<double> const& scales = flux.scales;
+    rep.zp_ref = flux.zp_ref;
+    rep.extra["flux_scale"] = {{"rule", flux.rule}, {"bunit", flux.bunit}};
 
     // Weights.
     StackConfig cfg;
@@ -424,7 +423,7 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         auto r = count_rejections(L.views[k], bbox, o.bad_mask_planes);
         r.path = L.reports[k].path;
         r.pixel_type = L.reports[k].pixel_type;
-        r.zero_point = L.zps[k] ? *L.zps[k] : std::numeric_limits<double>::quiet_NaN();
+        r.zero_point = flux.zps[k];
         r.scale = scales.empty() ? 1.0 : scales[k];
         r.weight = k < res.weights.size() ? res.weights[k] : 1.0;
         bytes += r.pixels_in_output * std::int64_t(sizeof(T) + sizeof(MaskPixel) + sizeof(VariancePixel));
@@ -462,7 +461,7 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
             w.header.set("NSIGMA", o.nsigma, "clipping threshold, sigma");
             w.header.set("NITER", std::int64_t(o.iterations), "clipping iterations");
         }
-        if (std::isfinite(rep.zp_ref)) w.header.set("MAGZERO", rep.zp_ref, "zero point of the coadd");
+        write_flux_cards(w.header, flux);
         w.header.set("ORIGIN", std::string("skystack-coadd ") + skystack::version_string);
         try {
             fits::write(stage.staged("coadd.fits"), res.coadd, w);

@@ -117,10 +117,14 @@ std::optional<Options> parse_options(int argc, char** argv) {
         ->delimiter(',')
         ->default_str("NO_DATA,BAD,SAT,EDGE");
     app.add_option("--zp-keyword", o.zp_keyword,
-                   "Header keyword with each input's magnitude zero point (e.g. MAGZERO); inputs are scaled by "
-                   "10^(-0.4 (zp - zp_ref)), variances by its square");
+                   "Header card with each input's calibration: MAGZERO (or any magnitude card), FLUXMAG0 (flux of "
+                   "mag 0), FLXSCALE (a factor applied as is) or none (no scaling); inputs are scaled by "
+                   "10^(-0.4 (zp - zp_ref)), variances by its square. Without it, inputs whose MAGZERO/FLUXMAG0/"
+                   "BUNIT=nJy zero points differ are refused");
     app.add_option("--zp-table", o.zp_table, "Table of zero points: lines 'name zp' (name = path or file name)");
-    app.add_option("--zp-ref", o.zp_ref, "Zero point of the coadd (default: the first input's)");
+    app.add_option("--zp-ref", o.zp_ref,
+                   "Zero point of the coadd (31.4: nJy); default: COADDZP of the inputs, else their common "
+                   "zero point; refused when they differ");
     std::string weighting = "inverse-variance";
     app.add_option("--weighting", weighting,
                    "Per-input weights: inverse-variance (1 / clipped mean of the variance plane, as drp_tasks) or "
