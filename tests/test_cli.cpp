@@ -627,7 +627,8 @@ TEST_CASE("skystack-coadd bad inputs: clear message, documented exit code, no ou
 
     expect_failure("overlap", good + " --bbox 0 0 50 50", 5, {"does not overlap", "warp_0.fits"});
 
-    expect_failure("plane", good + " --bad-mask-planes BAD,NOT_A_PLANE", 2, {"unknown mask plane 'NOT_A_PLANE'"});
+    expect_failure("plane", good + " --zp-keyword none --bad-mask-planes BAD,NOT_A_PLANE", 2,
+                   {"unknown mask plane 'NOT_A_PLANE'"});
 
     expect_failure("statistic", good + " --statistic average", 2, {"--statistic"});
 
@@ -642,6 +643,63 @@ TEST_CASE("skystack-coadd bad inputs: clear message, documented exit code, no ou
     auto const r2 = run_tool("-l '" + (dir / "missing_list.txt").string() + "'", dir / "run_list");
     CHECK(r2.code == 3);
     CHECK(r2.err.find("missing_list.txt") != std::string::npos);
+}
+
+TEST_CASE("skystack-coadd command line: list options keep positionals, demo only when asked, clear ranges") {
+    auto const dir = fresh_dir("cmdline");
+    auto const ds = synthetic::make_dataset(small_stack(3));
+    write_inputs(ds, dir);
+    std::string const files = " '" + (dir / "warp_0.fits").string() + "' '" + (dir / "warp_1.fits").string() + "'";
+    // The plane list is one argument: the files after it are inputs, with a space or with '='.
+    for (std::string const form : {"--bad-mask-planes BAD,SAT", "--bad-mask-planes=BAD,SAT"}) {
+        CAPTURE(form);
+        auto const out = dir / ("out_" + std::to_string(form.size()));
+        auto const r = run_tool("--zp-keyword none --preview none -q -o '" + out.string() + "' " + form + files, dir);
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        auto const j = nlohmann::json::parse(slurp(out / "report.json"));
+        CHECK(j["mode"] == "files");
+        CHECK(j["n_inputs"] == 2);
+        CHECK(j["config"]["bad_mask_planes"] == nlohmann::json::array({"BAD", "SAT"}));
+    }
+    auto expect_usage = [&](std::string const& what, std::string const& args, std::vector<std::string> const& needles,
+                            int code = 2) {
+        CAPTURE(what);
+        auto const r = run_tool(args, dir / ("run_" + what));
+        INFO(r.err);
+        CHECK(r.code == code);
+        for (auto const& n : needles) CHECK(r.err.find(n) != std::string::npos);
+        CHECK(r.err.size() < 400); // no 300-digit ranges
+        CHECK(r.err.find("generating the synthetic demo") == std::string::npos);
+        CHECK(r.out.find("generating the synthetic demo") == std::string::npos);
+    };
+    auto const o = " -o '" + (dir / "never").string() + "'";
+    expect_usage("plane_first", "--bad-mask-planes BAD,NOT_A_PLANE" + files + " --zp-keyword none" + o,
+                 {"unknown mask plane 'NOT_A_PLANE'"});
+    expect_usage("no_inputs", "--bad-mask-planes BAD" + o, {"no inputs given"});
+    expect_usage("threads", "-j -1" + files + o, {"--threads", ">= 0", "-1"});
+    expect_usage("nsigma", "--nsigma 0" + files + o, {"--nsigma", "> 0"});
+    expect_usage("compare", "--compare-input 7 --zp-keyword none" + files + o, {"--compare-input 7", "only 2 inputs"});
+    CHECK(!fs::exists(dir / "never"));
+    expect_usage("fits_output", files + " -o '" + (dir / "x.fits").string() + "'", {"x.fits", "directory"});
+    CHECK(!fs::exists(dir / "x.fits"));
+
+    // Exit 5 when every output pixel is NO_DATA, as --help promises.
+    std::string masked;
+    for (int k = 0; k < 2; ++k) {
+        auto m = ds.exposures[std::size_t(k)].image.clone();
+        m.mask().fill(m.mask().bit_mask("NO_DATA"));
+        fits::WriteOptions w;
+        w.overwrite = true;
+        auto const p = dir / ("masked_" + std::to_string(k) + ".fits");
+        fits::write(p, m, w);
+        masked += " '" + p.string() + "'";
+    }
+    auto const r = run_tool(masked + " -q -o '" + (dir / "out_masked").string() + "'", dir / "run_masked");
+    INFO(r.err);
+    CHECK(r.code == 5);
+    CHECK(r.err.find("NO_DATA") != std::string::npos);
+    CHECK(!fs::exists(dir / "out_masked"));
 }
 
 TEST_CASE("skystack-coadd interrupted by SIGINT: exit 130, nothing written, no staging directory left") {

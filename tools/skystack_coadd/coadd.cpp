@@ -330,6 +330,9 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
             throw ToolError(exit_usage, "--bad-mask-planes: unknown mask plane '" + p + "' (known: " + known + ")");
         }
     MaskPixel const overlay_in = overlay_bits(o.overlay, planes);
+    if (o.compare_input >= int(n)) // before any stacking
+        throw ToolError(exit_usage, "--compare-input " + std::to_string(o.compare_input) + ": only " +
+                                        std::to_string(n) + " inputs (0 to " + std::to_string(n - 1) + ")");
 
     // Photometric scales.
     std::vector<std::string> paths;
@@ -444,6 +447,9 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         coadd_view = coadd_f.cview();
     }
     rep.output = output_stats(coadd_view);
+    if (rep.output.valid == 0)
+        throw ToolError(exit_no_data, "every output pixel is NO_DATA (masked by " + std::to_string(n) +
+                                          " inputs' bad mask planes or NaN): nothing was written");
     if (demo) rep.extra["demo"] = demo_truth_checks(*demo, coadd_view);
 
     // Write everything into the staging directory.
