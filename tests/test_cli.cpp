@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -700,6 +701,63 @@ TEST_CASE("skystack-coadd command line: list options keep positionals, demo only
     CHECK(r.code == 5);
     CHECK(r.err.find("NO_DATA") != std::string::npos);
     CHECK(!fs::exists(dir / "out_masked"));
+}
+
+TEST_CASE("skystack-coadd output directory: kill -9 then rerun, stale outputs removed, full disk is an error") {
+    auto const dir = fresh_dir("staging");
+    auto const ds = synthetic::make_dataset(small_stack(3));
+    write_inputs(ds, dir);
+    std::string const in = "-l '" + (dir / "inputs.txt").string() + "' --zp-keyword MAGZERO --zp-ref 27 -q";
+    auto const out = dir / "out";
+    auto staging_dirs = [&] {
+        int n = 0;
+        for (auto const& e : fs::directory_iterator(out)) n += e.path().filename().string().starts_with(".skystack");
+        return n;
+    };
+    // SIGKILL with every file staged: the hidden staging directory stays behind, as after a real kill -9.
+    int const st = std::system(("SKYSTACK_COADD_TEST_RAISE=kill-write '" + std::string(SKYSTACK_COADD_EXE) + "' " + in +
+                                " --nimage -o '" + out.string() + "' 2>/dev/null")
+                                   .c_str());
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 128 + 9); // the shell reports the SIGKILL
+    REQUIRE(fs::exists(out));
+    CHECK(staging_dirs() == 1);
+    CHECK(!fs::exists(out / "coadd.fits"));
+    // A staging directory of a live process (this test) is left alone.
+    auto const live = out / (".skystack-coadd-staging-" + std::to_string(::getpid()));
+    fs::create_directories(live);
+    // The rerun removes the dead one and writes its outputs.
+    auto r = run_tool(in + " --nimage -o '" + out.string() + "'", dir / "run_again");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(staging_dirs() == 1);
+    CHECK(fs::exists(live));
+    fs::remove_all(live);
+    CHECK(fs::exists(out / "coadd_nimage.fits"));
+    CHECK(fs::exists(out / "coadd.png"));
+    // A later run into the same directory without --nimage and the PNG: the old ones go, other files stay.
+    std::ofstream(out / "notes.txt") << "mine\n";
+    r = run_tool(in + " --preview none -o '" + out.string() + "'", dir / "run_third");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(!fs::exists(out / "coadd_nimage.fits"));
+    CHECK(!fs::exists(out / "coadd.png"));
+    CHECK(fs::exists(out / "coadd.fits"));
+    CHECK(fs::exists(out / "notes.txt"));
+
+    // A full disk: a small tmpfs where the coadd fits but not everything (needs root and mount).
+    auto const mnt = dir / "tiny";
+    fs::create_directories(mnt);
+    if (std::system(("mount -t tmpfs -o size=64k tmpfs '" + mnt.string() + "' 2>/dev/null").c_str()) != 0) {
+        MESSAGE("skipped the full-disk case: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    auto const full = mnt / "out";
+    r = run_tool(in + " --preview none -o '" + full.string() + "'", dir / "run_full");
+    CHECK(r.code == 4);
+    CHECK(!fs::exists(full / "coadd.fits"));
+    CHECK(!fs::exists(full / "report.txt"));
+    CHECK(std::system(("umount '" + mnt.string() + "'").c_str()) == 0);
 }
 
 TEST_CASE("skystack-coadd interrupted by SIGINT: exit 130, nothing written, no staging directory left") {

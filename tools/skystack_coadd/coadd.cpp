@@ -6,6 +6,7 @@
 #include "photometry.hpp"
 #include "preview.hpp"
 #include "report.hpp"
+#include "staging.hpp"
 
 #include <skystack/dcr/dcr_model.hpp>
 #include <skystack/stack/stack.hpp>
@@ -52,7 +53,8 @@ OutputStage::OutputStage(std::string const& dir) : m_dir(dir.empty() ? "." : dir
         m_created.clear();
         throw ToolError(exit_output, "cannot create output directory " + m_dir.string() + ": " + ec.message());
     }
-    m_stage = m_dir / (".skystack-coadd-staging-" + std::to_string(::getpid()));
+    remove_dead_staging(m_dir); // left by runs killed with SIGKILL
+    m_stage = m_dir / (staging_prefix + std::to_string(::getpid()));
     fs::remove_all(m_stage, ec);
     if (!fs::create_directory(m_stage, ec) || ec) {
         std::string const why = ec ? ec.message() : "unknown error";
@@ -85,6 +87,10 @@ std::string OutputStage::staged(std::string const& name) {
 }
 
 void OutputStage::commit() {
+    std::vector<std::string> produced;
+    for (auto const& f : m_files)
+        if (fs::exists(m_stage / f)) produced.push_back(f);
+    remove_stale_outputs(m_dir, produced); // the directory then holds exactly this run's outputs
     for (auto const& f : m_files) {
         std::error_code ec;
         if (!fs::exists(m_stage / f)) continue;
@@ -106,9 +112,11 @@ extern "C" void on_interrupt(int sig) {
 
 /// Test hook: SKYSTACK_COADD_TEST_RAISE=<phase> raises SIGINT in this process when the run reaches `phase`
 /// ("stack": after the first stacked tile; "write": with every file staged, just before the commit), so that the
-/// tests can interrupt a run at a known point.
+/// tests can interrupt a run at a known point; "kill-<phase>" raises SIGKILL there instead.
 void test_raise(char const* phase) {
-    if (char const* p = std::getenv("SKYSTACK_COADD_TEST_RAISE"); p && std::string_view(p) == phase) std::raise(SIGINT);
+    char const* p = std::getenv("SKYSTACK_COADD_TEST_RAISE");
+    if (p && std::string_view(p) == phase) std::raise(SIGINT);
+    if (p && std::string_view(p) == std::string("kill-") + phase) std::raise(SIGKILL); // as kill -9
 }
 
 bool interrupted() noexcept { return g_interrupted != 0; }
@@ -531,7 +539,9 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         js << to_json(rep).dump(2) << "\n";
         std::ofstream tx(stage.staged("report.txt"));
         tx << to_text(rep);
-        if (!js || !tx) throw ToolError(exit_output, "cannot write the report in " + o.output);
+        js.close(); // flushes: a full disk shows here, not as an empty committed file
+        tx.close();
+        if (js.fail() || tx.fail()) throw ToolError(exit_output, "cannot write the report in " + o.output);
     }
     test_raise("write");
     check_interrupted();
