@@ -13,6 +13,12 @@ cmake --preset dev
 cmake --build --preset dev -j "$jobs"
 ctest --preset dev -j "$jobs"
 
+if [ -d build/dev/python/skystack ]; then
+  echo "== Python bindings (pytest with Debian's /usr/bin/python3) =="
+  env PYTHONPATH=build/dev/python SKYSTACK_COADD_DRIVER="$PWD/build/dev/python/skystack_coadd_driver" \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
+fi
+
 if [ -f fuzz/CMakeLists.txt ]; then
   echo "== fuzzing the FITS reader (bounded) =="
   cmake --preset fuzz

@@ -62,6 +62,15 @@ TEST_CASE("bit_mask by name and by list") {
     CHECK(m.describe(0) == "");
 }
 
+TEST_CASE("describe lists plane names in name order, as afw's interpret") {
+    Mask m(Extent2I{1, 1});
+    // BAD is bit 0, SAT bit 1, EDGE bit 4: bit order would give "BAD,SAT,EDGE"
+    MaskPixel const v = m.bit_mask({"SAT", "EDGE", "BAD"});
+    CHECK(m.describe(v) == "BAD,EDGE,SAT");
+    CHECK(m.describe(m.bit_mask("DETECTED") | m.bit_mask("CR")) == "CR,DETECTED");
+    CHECK(m.describe(m.bit_mask("SAT") | (1u << 31) | (1u << 30)) == "SAT,bit30,bit31");
+}
+
 TEST_CASE("registry sequence: add returns the existing or the lowest free index, remove frees it") {
     auto p = std::make_shared<MaskPlanes>(); // empty registry
     CHECK(p->size() == 0u);

@@ -681,33 +681,42 @@ void write_plane(FitsHandle const& h, ImageView<T const> img, WriteOptions const
     if (planes)
         for (auto const& p : *planes) write_card(h, {"MP_" + p.name, std::int64_t(p.index), ""});
     if (img.empty()) return;
-    if constexpr (std::is_floating_point_v<T>) {
-        if (o.quantize_level > 0) {
-            // cfitsio's quantizer does not recognise NaN; afw marks nulls as -inf and passes that as the null value.
-            T nulval = -std::numeric_limits<T>::infinity();
-            std::vector<T> buf(static_cast<std::size_t>(img.width()));
-            for (int y = 0; y < img.height(); ++y) {
-                auto const r = img.row(y);
-                for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = std::isnan(r[i]) ? nulval : r[i];
-                if (fits_write_imgnull(f, datatype, (long long)y * img.width() + 1, img.width(), buf.data(), &nulval,
-                                       &status))
-                    h.fail("cannot write pixels", status);
-            }
-            return;
-        }
-    }
     if (o.compression == Compression::none) {
         if (auto const raw = raw_layout(datatype); raw && sizeof(T) * 8 == std::size_t(std::abs(raw->bitpix)))
             return write_raw<T>(h, img, raw->flip);
     }
-    if (img.is_contiguous()) {
-        if (fits_write_img(f, datatype, 1, (long long)img.width() * img.height(), const_cast<T*>(img.data()), &status))
-            h.fail("cannot write pixels", status);
-    } else {
-        for (int y = 0; y < img.height(); ++y)
-            if (fits_write_img(f, datatype, (long long)y * img.width() + 1, img.width(),
-                               const_cast<T*>(img.row(y).data()), &status))
-                h.fail("cannot write pixels", status);
+    // cfitsio compresses a tile when a write reaches its end, from what was written in that call only: a tile
+    // spanning several rows must be written by one call. So pixels go out in bands of whole tile rows (the tile
+    // height; 1 row per tile by default), copied to a contiguous buffer unless the image already is contiguous.
+    bool const quantize = std::is_floating_point_v<T> && o.quantize_level > 0;
+    long const band = o.compression != Compression::none ? std::max(1L, o.tile[1])
+                      : img.is_contiguous()              ? long(img.height())
+                                                         : 1L;
+    // cfitsio's quantizer does not recognise NaN; afw marks nulls as -inf and passes that as the null value.
+    T nulval = std::is_floating_point_v<T> ? -std::numeric_limits<T>::infinity() : T(0);
+    std::vector<T> buf;
+    auto const w = static_cast<std::size_t>(img.width());
+    for (long y0 = 0; y0 < img.height(); y0 += band) {
+        long const rows = std::min<long>(band, img.height() - y0);
+        T const* px = img.row(int(y0)).data();
+        if (quantize || (rows > 1 && !img.is_contiguous())) {
+            buf.resize(w * std::size_t(rows));
+            for (long r = 0; r < rows; ++r) {
+                auto const src = img.row(int(y0 + r));
+                T* dst = buf.data() + std::size_t(r) * w;
+                if constexpr (std::is_floating_point_v<T>)
+                    if (quantize) {
+                        for (std::size_t i = 0; i < w; ++i) dst[i] = std::isnan(src[i]) ? nulval : src[i];
+                        continue;
+                    }
+                std::copy(src.begin(), src.end(), dst);
+            }
+            px = buf.data();
+        }
+        long long const first = (long long)y0 * img.width() + 1, count = (long long)rows * img.width();
+        int const rc = quantize ? fits_write_imgnull(f, datatype, first, count, const_cast<T*>(px), &nulval, &status)
+                                : fits_write_img(f, datatype, first, count, const_cast<T*>(px), &status);
+        if (rc) h.fail("cannot write pixels", status);
     }
 }
 
