@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -275,13 +276,14 @@ TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weigh
     std::vector<MaskedImage<float>> in;
     for (std::size_t k = 0; k < ds.exposures.size(); ++k)
         in.push_back(fits::read_masked_image<float>(dir / ("warp_" + std::to_string(k) + ".fits")));
-    StackConfig sc; // afw defaults; no zero points given, so no scaling
+    StackConfig sc; // afw defaults; --zp-keyword none, so no scaling
     sc.weights = ivar_weights(in, ds.truth.bbox, sc.bad_mask_planes, {});
     for (auto const* name : {"mean", "weighted-mean", "median"}) {
         CAPTURE(name);
         auto const out = dir / name;
-        auto const r = run_tool(
-            "-l '" + list.string() + "' -o '" + out.string() + "' --statistic " + name + " --preview none -q", dir);
+        auto const r = run_tool("-l '" + list.string() + "' -o '" + out.string() + "' --statistic " + name +
+                                    " --zp-keyword none --preview none -q",
+                                dir);
         INFO(r.err);
         REQUIRE(r.code == 0);
         CHECK(!fs::exists(out / "coadd.png"));
@@ -403,14 +405,18 @@ TEST_CASE("skystack-coadd on plain images with weight maps and a zero-point tabl
         expect_in.push_back(std::move(m));
     }
     zpt.close();
+    std::ostringstream zp0s;
+    zp0s.precision(17);
+    zp0s << ds.exposures[0].zero_point;
+    std::string const zp0 = zp0s.str();
     auto const out = dir / "out";
     auto const r = run_tool("'" + (dir / "plain_[0-9].fits").string() + "' --zp-table '" + (dir / "zp.txt").string() +
-                                "' --statistic weighted-mean -o '" + out.string() + "' -q",
+                                "' --statistic weighted-mean --zp-ref " + zp0 + " -o '" + out.string() + "' -q",
                             dir);
     INFO(r.err);
     REQUIRE(r.code == 0);
     StackConfig sc;
-    sc.scales = scales; // zp_ref defaults to the first input's zero point
+    sc.scales = scales; // --zp-ref is the first input's zero point
     sc.weights = ivar_weights(expect_in, ds.truth.bbox, sc.bad_mask_planes, scales);
     auto const want = Stacker<WeightedMean>(sc)(expect_in, ds.truth.bbox);
     auto const got = fits::read_masked_image<float>(out / "coadd.fits");
@@ -426,6 +432,125 @@ TEST_CASE("skystack-coadd on plain images with weight maps and a zero-point tabl
     REQUIRE(j["n_inputs"] == 4);
     CHECK(j["inputs"][0]["rejected_by_plane"]["NO_DATA"] == 25);
     CHECK(j["inputs"][2]["scale"].get<double>() == doctest::Approx(scales[2]).epsilon(1e-9));
+}
+
+namespace {
+
+/// Three afw files holding one calibrated scene (sky 10, a 2000-unit source at parent (105, 205)) in the
+/// calibrations `zps` (magnitude zero points): pixel = truth * 10^(0.4 (zp - 27)). `cards(k, header)` writes the
+/// calibration cards of input k. Returns the paths, shell-quoted and joined.
+template <class Cards>
+std::string write_calibrated(fs::path const& dir, std::vector<double> const& zps, Cards cards) {
+    std::string args;
+    for (std::size_t k = 0; k < zps.size(); ++k) {
+        MaskedImage<float> m(Box2I::from_min_size({100, 200}, {12, 10}));
+        double const c = std::pow(10.0, 0.4 * (zps[k] - 27.0));
+        for (int y = 0; y < m.height(); ++y)
+            for (int x = 0; x < m.width(); ++x) {
+                double const truth = 10.0 + (x == 5 && y == 5 ? 2000.0 : 0.0);
+                m.image()(x, y) = float(truth * c);
+                m.variance()(x, y) = float(c * c);
+            }
+        fits::WriteOptions w;
+        w.overwrite = true;
+        cards(k, w.header);
+        auto const p = dir / ("cal_" + std::to_string(k) + ".fits");
+        fits::write(p, m, w);
+        args += " '" + p.string() + "'";
+    }
+    return args;
+}
+
+} // namespace
+
+TEST_CASE("skystack-coadd flux scale: MAGZERO, FLUXMAG0, FLXSCALE, nJy and COADDZP, refusals when ambiguous") {
+    auto const dir = fresh_dir("flux");
+    std::vector<double> const zps{27.5, 26.0, 27.0};
+    // Scale factors to zero point 27, by hand: 10^(-0.4 (zp - 27)).
+    std::vector<double> const want_scale{0.63095734448019325, 2.5118864315095801, 1.0};
+    auto check_coadd = [&](fs::path const& out, double zp_ref, std::vector<double> const& scales) {
+        auto const coadd = fits::read_masked_image<float>(out / "coadd.fits");
+        double const c = std::pow(10.0, 0.4 * (zp_ref - 27.0));                  // truth expressed at zp_ref
+        CHECK(coadd.image()(5, 5) == doctest::Approx(2010.0 * c).epsilon(1e-5)); // the source, sky included
+        CHECK(coadd.image()(0, 0) == doctest::Approx(10.0 * c).epsilon(1e-5));
+        auto const h = fits::read_header(out / "coadd.fits", 0);
+        CHECK(h.get<double>("MAGZERO") == doctest::Approx(zp_ref).epsilon(1e-12));
+        CHECK(h.get<double>("FLUXMAG0") == doctest::Approx(std::pow(10.0, 0.4 * zp_ref)).epsilon(1e-12));
+        auto const j = nlohmann::json::parse(slurp(out / "report.json"));
+        for (std::size_t k = 0; k < scales.size(); ++k)
+            CHECK(j["inputs"][k]["scale"].get<double>() == doctest::Approx(scales[k]).epsilon(1e-9));
+        return h;
+    };
+    auto run = [&](std::string const& name, std::string const& files, std::string const& opts) {
+        auto const r =
+            run_tool(files + " --statistic mean --preview none -q " + opts + " -o '" + (dir / name).string() + "'",
+                     dir / ("run_" + name));
+        INFO(name, ": ", r.err);
+        return r;
+    };
+
+    // MAGZERO with --zp-ref 27.
+    auto const mag = write_calibrated(dir / "", zps, [&](std::size_t k, fits::Header& h) { h.set("MAGZERO", zps[k]); });
+    auto r = run("magzero", mag, "--zp-keyword MAGZERO --zp-ref 27");
+    REQUIRE(r.code == 0);
+    check_coadd(dir / "magzero", 27.0, want_scale);
+    // Without --zp-ref the zero points differ: no silent choice of the first input's.
+    r = run("magzero_noref", mag, "--zp-keyword MAGZERO");
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--zp-ref") != std::string::npos);
+    CHECK(!fs::exists(dir / "magzero_noref"));
+    // Without --zp-keyword differing zero points are refused, not stacked unscaled.
+    r = run("magzero_nokey", mag, "");
+    CHECK(r.code == 3);
+    CHECK(r.err.find("differing zero points") != std::string::npos);
+    CHECK(r.err.find("cal_0.fits") != std::string::npos);
+    CHECK(!fs::exists(dir / "magzero_nokey"));
+    // --zp-keyword none stacks them as they are: the plain mean of the raw pixels.
+    r = run("magzero_none", mag, "--zp-keyword none");
+    REQUIRE(r.code == 0);
+    {
+        auto const coadd = fits::read_masked_image<float>(dir / "magzero_none" / "coadd.fits");
+        double raw = 0;
+        for (double z : zps) raw += 2010.0 * std::pow(10.0, 0.4 * (z - 27.0)) / 3.0;
+        CHECK(coadd.image()(5, 5) == doctest::Approx(raw).epsilon(1e-5));
+    }
+
+    // FLUXMAG0 (flux of magnitude 0: zp = 2.5 log10 FLUXMAG0) with COADDZP = 28 in the headers.
+    fs::create_directories(dir / "f0");
+    auto const f0 = write_calibrated(dir / "f0", zps, [&](std::size_t k, fits::Header& h) {
+        h.set("FLUXMAG0", std::pow(10.0, 0.4 * zps[k]));
+        h.set("COADDZP", 28.0);
+    });
+    r = run("fluxmag0", f0, "--zp-keyword FLUXMAG0");
+    REQUIRE(r.code == 0);
+    // To 28: 10^(-0.4 (zp - 28)) = 10^(0.2), 10^(0.8), 10^(0.4).
+    check_coadd(dir / "fluxmag0", 28.0, {1.5848931924611136, 6.3095734448019343, 2.5118864315095801});
+
+    // FLXSCALE is a factor, not a magnitude.
+    fs::create_directories(dir / "fs");
+    auto const fsx =
+        write_calibrated(dir / "fs", zps, [&](std::size_t k, fits::Header& h) { h.set("FLXSCALE", want_scale[k]); });
+    r = run("flxscale", fsx, "--zp-keyword FLXSCALE --zp-ref 27");
+    REQUIRE(r.code == 0);
+    check_coadd(dir / "flxscale", 27.0, want_scale);
+    r = run("flxscale_nokey", fsx, "");
+    CHECK(r.code == 3);
+    CHECK(r.err.find("FLXSCALE") != std::string::npos);
+
+    // nJy inputs (afw PhotoCalib units) all at zero point 31.4: stacked as they are, the coadd says nJy.
+    fs::create_directories(dir / "njy");
+    auto const njy = write_calibrated(dir / "njy", {27.0, 27.0, 27.0},
+                                      [](std::size_t, fits::Header& h) { h.set("BUNIT", std::string("nJy")); });
+    r = run("njy", njy, "");
+    REQUIRE(r.code == 0);
+    {
+        auto const coadd = fits::read_masked_image<float>(dir / "njy" / "coadd.fits");
+        CHECK(coadd.image()(5, 5) == doctest::Approx(2010.0).epsilon(1e-6));
+        auto const h = fits::read_header(dir / "njy" / "coadd.fits", 0);
+        CHECK(h.get<std::string>("BUNIT") == "nJy");
+        CHECK(h.get<double>("MAGZERO") == doctest::Approx(31.4));
+        CHECK(h.get<double>("FLUXMAG0") == doctest::Approx(3.6307805477010e12).epsilon(1e-12)); // 10^(0.4 * 31.4)
+    }
 }
 
 TEST_CASE("skystack-coadd --demo writes the coadd, a side-by-side PNG and a report") {
@@ -503,7 +628,8 @@ TEST_CASE("skystack-coadd bad inputs: clear message, documented exit code, no ou
 
     expect_failure("overlap", good + " --bbox 0 0 50 50", 5, {"does not overlap", "warp_0.fits"});
 
-    expect_failure("plane", good + " --bad-mask-planes BAD,NOT_A_PLANE", 2, {"unknown mask plane 'NOT_A_PLANE'"});
+    expect_failure("plane", good + " --zp-keyword none --bad-mask-planes BAD,NOT_A_PLANE", 2,
+                   {"unknown mask plane 'NOT_A_PLANE'"});
 
     expect_failure("statistic", good + " --statistic average", 2, {"--statistic"});
 
@@ -520,12 +646,126 @@ TEST_CASE("skystack-coadd bad inputs: clear message, documented exit code, no ou
     CHECK(r2.err.find("missing_list.txt") != std::string::npos);
 }
 
+TEST_CASE("skystack-coadd command line: list options keep positionals, demo only when asked, clear ranges") {
+    auto const dir = fresh_dir("cmdline");
+    auto const ds = synthetic::make_dataset(small_stack(3));
+    write_inputs(ds, dir);
+    std::string const files = " '" + (dir / "warp_0.fits").string() + "' '" + (dir / "warp_1.fits").string() + "'";
+    // The plane list is one argument: the files after it are inputs, with a space or with '='.
+    for (std::string const form : {"--bad-mask-planes BAD,SAT", "--bad-mask-planes=BAD,SAT"}) {
+        CAPTURE(form);
+        auto const out = dir / ("out_" + std::to_string(form.size()));
+        auto const r = run_tool("--zp-keyword none --preview none -q -o '" + out.string() + "' " + form + files, dir);
+        INFO(r.err);
+        REQUIRE(r.code == 0);
+        auto const j = nlohmann::json::parse(slurp(out / "report.json"));
+        CHECK(j["mode"] == "files");
+        CHECK(j["n_inputs"] == 2);
+        CHECK(j["config"]["bad_mask_planes"] == nlohmann::json::array({"BAD", "SAT"}));
+    }
+    auto expect_usage = [&](std::string const& what, std::string const& args, std::vector<std::string> const& needles,
+                            int code = 2) {
+        CAPTURE(what);
+        auto const r = run_tool(args, dir / ("run_" + what));
+        INFO(r.err);
+        CHECK(r.code == code);
+        for (auto const& n : needles) CHECK(r.err.find(n) != std::string::npos);
+        CHECK(r.err.size() < 400); // no 300-digit ranges
+        CHECK(r.err.find("generating the synthetic demo") == std::string::npos);
+        CHECK(r.out.find("generating the synthetic demo") == std::string::npos);
+    };
+    auto const o = " -o '" + (dir / "never").string() + "'";
+    expect_usage("plane_first", "--bad-mask-planes BAD,NOT_A_PLANE" + files + " --zp-keyword none" + o,
+                 {"unknown mask plane 'NOT_A_PLANE'"});
+    expect_usage("no_inputs", "--bad-mask-planes BAD" + o, {"no inputs given"});
+    expect_usage("threads", "-j -1" + files + o, {"--threads", ">= 0", "-1"});
+    expect_usage("nsigma", "--nsigma 0" + files + o, {"--nsigma", "> 0"});
+    expect_usage("compare", "--compare-input 7 --zp-keyword none" + files + o, {"--compare-input 7", "only 2 inputs"});
+    CHECK(!fs::exists(dir / "never"));
+    expect_usage("fits_output", files + " -o '" + (dir / "x.fits").string() + "'", {"x.fits", "directory"});
+    CHECK(!fs::exists(dir / "x.fits"));
+
+    // Exit 5 when every output pixel is NO_DATA, as --help promises.
+    std::string masked;
+    for (int k = 0; k < 2; ++k) {
+        auto m = ds.exposures[std::size_t(k)].image.clone();
+        m.mask().fill(m.mask().bit_mask("NO_DATA"));
+        fits::WriteOptions w;
+        w.overwrite = true;
+        auto const p = dir / ("masked_" + std::to_string(k) + ".fits");
+        fits::write(p, m, w);
+        masked += " '" + p.string() + "'";
+    }
+    auto const r = run_tool(masked + " -q -o '" + (dir / "out_masked").string() + "'", dir / "run_masked");
+    INFO(r.err);
+    CHECK(r.code == 5);
+    CHECK(r.err.find("NO_DATA") != std::string::npos);
+    CHECK(!fs::exists(dir / "out_masked"));
+}
+
+TEST_CASE("skystack-coadd output directory: kill -9 then rerun, stale outputs removed, full disk is an error") {
+    auto const dir = fresh_dir("staging");
+    auto const ds = synthetic::make_dataset(small_stack(3));
+    write_inputs(ds, dir);
+    std::string const in = "-l '" + (dir / "inputs.txt").string() + "' --zp-keyword MAGZERO --zp-ref 27 -q";
+    auto const out = dir / "out";
+    auto staging_dirs = [&] {
+        int n = 0;
+        for (auto const& e : fs::directory_iterator(out)) n += e.path().filename().string().starts_with(".skystack");
+        return n;
+    };
+    // SIGKILL with every file staged: the hidden staging directory stays behind, as after a real kill -9.
+    int const st = std::system(("SKYSTACK_COADD_TEST_RAISE=kill-write '" + std::string(SKYSTACK_COADD_EXE) + "' " + in +
+                                " --nimage -o '" + out.string() + "' 2>/dev/null")
+                                   .c_str());
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 128 + 9); // the shell reports the SIGKILL
+    REQUIRE(fs::exists(out));
+    CHECK(staging_dirs() == 1);
+    CHECK(!fs::exists(out / "coadd.fits"));
+    // A staging directory of a live process (this test) is left alone.
+    auto const live = out / (".skystack-coadd-staging-" + std::to_string(::getpid()));
+    fs::create_directories(live);
+    // The rerun removes the dead one and writes its outputs.
+    auto r = run_tool(in + " --nimage -o '" + out.string() + "'", dir / "run_again");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(staging_dirs() == 1);
+    CHECK(fs::exists(live));
+    fs::remove_all(live);
+    CHECK(fs::exists(out / "coadd_nimage.fits"));
+    CHECK(fs::exists(out / "coadd.png"));
+    // A later run into the same directory without --nimage and the PNG: the old ones go, other files stay.
+    std::ofstream(out / "notes.txt") << "mine\n";
+    r = run_tool(in + " --preview none -o '" + out.string() + "'", dir / "run_third");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    CHECK(!fs::exists(out / "coadd_nimage.fits"));
+    CHECK(!fs::exists(out / "coadd.png"));
+    CHECK(fs::exists(out / "coadd.fits"));
+    CHECK(fs::exists(out / "notes.txt"));
+
+    // A full disk: a small tmpfs where the coadd fits but not everything (needs root and mount).
+    auto const mnt = dir / "tiny";
+    fs::create_directories(mnt);
+    if (std::system(("mount -t tmpfs -o size=64k tmpfs '" + mnt.string() + "' 2>/dev/null").c_str()) != 0) {
+        MESSAGE("skipped the full-disk case: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    auto const full = mnt / "out";
+    r = run_tool(in + " --preview none -o '" + full.string() + "'", dir / "run_full");
+    CHECK(r.code == 4);
+    CHECK(!fs::exists(full / "coadd.fits"));
+    CHECK(!fs::exists(full / "report.txt"));
+    CHECK(std::system(("umount '" + mnt.string() + "'").c_str()) == 0);
+}
+
 TEST_CASE("skystack-coadd interrupted by SIGINT: exit 130, nothing written, no staging directory left") {
     // SKYSTACK_COADD_TEST_RAISE makes the tool raise SIGINT in itself at a known point, through its real handler
     auto const dir = fresh_dir("interrupt");
     auto const ds = synthetic::make_dataset(small_stack(4));
     write_inputs(ds, dir);
-    std::string const in = "-l '" + (dir / "inputs.txt").string() + "' --tile 16";
+    std::string const in = "-l '" + (dir / "inputs.txt").string() + "' --tile 16 --zp-keyword MAGZERO --zp-ref 27";
     for (std::string phase : {"stack", "write"}) {
         CAPTURE(phase);
         ::setenv("SKYSTACK_COADD_TEST_RAISE", phase.c_str(), 1);

@@ -3,8 +3,10 @@
 
 #include "demo.hpp"
 #include "inputs.hpp"
+#include "photometry.hpp"
 #include "preview.hpp"
 #include "report.hpp"
+#include "staging.hpp"
 
 #include <skystack/dcr/dcr_model.hpp>
 #include <skystack/stack/stack.hpp>
@@ -52,7 +54,8 @@ OutputStage::OutputStage(std::string const& dir) : m_dir(dir.empty() ? "." : dir
         m_created.clear();
         throw ToolError(exit_output, "cannot create output directory " + m_dir.string() + ": " + ec.message());
     }
-    m_stage = m_dir / (".skystack-coadd-staging-" + std::to_string(::getpid()));
+    remove_dead_staging(m_dir); // left by runs killed with SIGKILL
+    m_stage = m_dir / (staging_prefix + std::to_string(::getpid()));
     fs::remove_all(m_stage, ec);
     if (!fs::create_directory(m_stage, ec) || ec) {
         std::string const why = ec ? ec.message() : "unknown error";
@@ -85,6 +88,10 @@ std::string OutputStage::staged(std::string const& name) {
 }
 
 void OutputStage::commit() {
+    std::vector<std::string> produced;
+    for (auto const& f : m_files)
+        if (fs::exists(m_stage / f)) produced.push_back(f);
+    remove_stale_outputs(m_dir, produced); // the directory then holds exactly this run's outputs
     for (auto const& f : m_files) {
         std::error_code ec;
         if (!fs::exists(m_stage / f)) continue;
@@ -106,9 +113,11 @@ extern "C" void on_interrupt(int sig) {
 
 /// Test hook: SKYSTACK_COADD_TEST_RAISE=<phase> raises SIGINT in this process when the run reaches `phase`
 /// ("stack": after the first stacked tile; "write": with every file staged, just before the commit), so that the
-/// tests can interrupt a run at a known point.
+/// tests can interrupt a run at a known point; "kill-<phase>" raises SIGKILL there instead.
 void test_raise(char const* phase) {
-    if (char const* p = std::getenv("SKYSTACK_COADD_TEST_RAISE"); p && std::string_view(p) == phase) std::raise(SIGINT);
+    char const* p = std::getenv("SKYSTACK_COADD_TEST_RAISE");
+    if (p && std::string_view(p) == phase) std::raise(SIGINT);
+    if (p && std::string_view(p) == std::string("kill-") + phase) std::raise(SIGKILL); // as kill -9
 }
 
 bool interrupted() noexcept { return g_interrupted != 0; }
@@ -197,6 +206,7 @@ struct Loaded {
     std::vector<std::optional<double>> zps;
     std::vector<std::optional<double>> weights;
     std::vector<ObservingConditions> conditions; // DCR only
+    std::vector<PhotoCards> cards;               // header calibration cards (files only)
 };
 
 std::string describe_box(Box2I b) {
@@ -217,8 +227,7 @@ void load_files(Options const& o, std::vector<InputSpec> const& specs, std::vect
         std::vector<std::string> const dcr_keys = o.statistic == Statistic::dcr
                                                       ? std::vector<std::string>{o.airmass_keyword, o.parangle_keyword}
                                                       : std::vector<std::string>{};
-        L.owned.push_back(load_input<T>(s, probes[k], s.zp || (zpt && zpt->lookup(s.path)) ? "" : o.zp_keyword, hdr_zp,
-                                        dcr_keys, &dcr_vals));
+        L.owned.push_back(load_input<T>(s, probes[k], "", hdr_zp, dcr_keys, &dcr_vals));
         if (o.statistic == Statistic::dcr) {
             for (std::size_t i = 0; i < dcr_keys.size(); ++i)
                 if (!dcr_vals[i])
@@ -231,11 +240,11 @@ void load_files(Options const& o, std::vector<InputSpec> const& specs, std::vect
             c.site = {o.site_latitude, o.site_height};
             L.conditions.push_back(c);
         }
+        L.cards.push_back(read_photo_cards(s.path, o.zp_keyword)); // the flux scale: photometry.cpp
         std::optional<double> zp = s.zp;
         if (!zp && zpt) zp = zpt->lookup(s.path);
         if (!zp) zp = hdr_zp;
-        if (!zp && (zpt || !o.zp_keyword.empty()))
-            throw ToolError(exit_input, s.path + ": no zero point (not in " + (zpt ? o.zp_table : "the header") + ")");
+        if (!zp && zpt) throw ToolError(exit_input, s.path + ": no zero point (not in " + o.zp_table + ")");
         L.zps.push_back(zp);
         std::optional<double> w = s.weight_value;
         if (!w && wt) {
@@ -332,19 +341,20 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
             throw ToolError(exit_usage, "--bad-mask-planes: unknown mask plane '" + p + "' (known: " + known + ")");
         }
     MaskPixel const overlay_in = overlay_bits(o.overlay, planes);
+    if (o.compare_input >= int(n)) // before any stacking
+        throw ToolError(exit_usage, "--compare-input " + std::to_string(o.compare_input) + ": only " +
+                                        std::to_string(n) + " inputs (0 to " + std::to_string(n - 1) + ")");
 
     // Photometric scales.
-    std::vector<double> scales;
-    bool const any_zp = std::any_of(L.zps.begin(), L.zps.end(), [](auto const& z) { return z.has_value(); });
-    if (any_zp) {
-        for (std::size_t k = 0; k < n; ++k)
-            if (!L.zps[k])
-                throw ToolError(exit_input, L.reports[k].path + ": no zero point, but other inputs have one");
-        rep.zp_ref = o.zp_ref ? *o.zp_ref : demo ? demo->truth.zp_ref : *L.zps[0];
-        for (std::size_t k = 0; k < n; ++k) scales.push_back(std::pow(10.0, -0.4 * (*L.zps[k] - rep.zp_ref)));
-    } else {
-        rep.zp_ref = std::numeric_limits<double>::quiet_NaN();
-    }
+    std::vector<std::string> paths;
+    for (auto const& r : L.reports) paths.push_back(r.path);
+    auto const flux = plan_flux_scale(paths, L.zps, L.cards, o.zp_keyword,
+                                      o.zp_ref ? o.zp_ref
+                                      : demo   ? std::optional(demo->truth.zp_ref)
+                                               : std::nullopt);
+    std::vector<double> const& scales = flux.scales;
+    rep.zp_ref = flux.zp_ref;
+    rep.extra["flux_scale"] = {{"rule", flux.rule}, {"bunit", flux.bunit}};
 
     // Weights.
     StackConfig cfg;
@@ -427,7 +437,7 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         auto r = count_rejections(L.views[k], bbox, o.bad_mask_planes);
         r.path = L.reports[k].path;
         r.pixel_type = L.reports[k].pixel_type;
-        r.zero_point = L.zps[k] ? *L.zps[k] : std::numeric_limits<double>::quiet_NaN();
+        r.zero_point = flux.zps[k];
         r.scale = scales.empty() ? 1.0 : scales[k];
         r.weight = k < res.weights.size() ? res.weights[k] : 1.0;
         bytes += r.pixels_in_output * std::int64_t(sizeof(T) + sizeof(MaskPixel) + sizeof(VariancePixel));
@@ -448,6 +458,9 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         coadd_view = coadd_f.cview();
     }
     rep.output = output_stats(coadd_view);
+    if (rep.output.valid == 0)
+        throw ToolError(exit_no_data, "every output pixel is NO_DATA (masked by " + std::to_string(n) +
+                                          " inputs' bad mask planes or NaN): nothing was written");
     if (demo) rep.extra["demo"] = demo_truth_checks(*demo, coadd_view);
 
     // Write everything into the staging directory.
@@ -465,7 +478,7 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
             w.header.set("NSIGMA", o.nsigma, "clipping threshold, sigma");
             w.header.set("NITER", std::int64_t(o.iterations), "clipping iterations");
         }
-        if (std::isfinite(rep.zp_ref)) w.header.set("MAGZERO", rep.zp_ref, "zero point of the coadd");
+        write_flux_cards(w.header, flux);
         w.header.set("ORIGIN", std::string("skystack-coadd ") + skystack::version_string);
         try {
             fits::write(stage.staged("coadd.fits"), res.coadd, w);
@@ -529,7 +542,9 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         js << to_json(rep).dump(2) << "\n";
         std::ofstream tx(stage.staged("report.txt"));
         tx << to_text(rep);
-        if (!js || !tx) throw ToolError(exit_output, "cannot write the report in " + o.output);
+        js.close(); // flushes: a full disk shows here, not as an empty committed file
+        tx.close();
+        if (js.fail() || tx.fail()) throw ToolError(exit_output, "cannot write the report in " + o.output);
     }
     test_raise("write");
     check_interrupted();

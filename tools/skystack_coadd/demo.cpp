@@ -52,7 +52,7 @@ void write_demo_inputs(synthetic::Dataset const& ds, std::string const& dir, boo
         w.header.set("OFFSETX", std::int64_t(e.offset.x), "dither offset in x, pixels");
         w.header.set("OFFSETY", std::int64_t(e.offset.y), "dither offset in y, pixels");
         w.header.set("CRFLAG", e.cr_flagged, "cosmic rays flagged in the CR plane");
-        w.header.set("ZPREF", ds.truth.zp_ref, "zero point of the reference system");
+        w.header.set("COADDZP", ds.truth.zp_ref, "zero point the coadd should have");
         auto const path = (fs::path(dir) / name).string();
         try {
             fits::write(path, e.image, w);

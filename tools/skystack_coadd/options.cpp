@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -48,6 +50,36 @@ std::string to_string(Stretch s) {
 
 namespace {
 
+/// A number check whose message names the bound in a few digits (CLI11's own print the type's full range).
+CLI::Validator number_at_least(double lo, bool strict) {
+    std::string const bound = (strict ? "> " : ">= ") + CLI::detail::to_string(lo);
+    return CLI::Validator(
+        [lo, strict, bound](std::string& in) -> std::string {
+            double v = 0;
+            if (!CLI::detail::lexical_cast(in, v) || !std::isfinite(v)) return "'" + in + "' is not a number";
+            if (strict ? !(v > lo) : !(v >= lo)) return "must be " + bound + ", got " + in;
+            return {};
+        },
+        "NUMBER " + bound);
+}
+
+std::vector<std::string> split_planes(std::string const& s) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : s + ",") {
+        if (c == ',') {
+            while (!cur.empty() && std::isspace(static_cast<unsigned char>(cur.back()))) cur.pop_back();
+            std::size_t b = 0;
+            while (b < cur.size() && std::isspace(static_cast<unsigned char>(cur[b]))) ++b;
+            if (b < cur.size()) out.push_back(cur.substr(b));
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    return out;
+}
+
 constexpr char const* description = R"(skystack-coadd: stack warped exposures into a coadd (afw/LSST semantics).
 
 Inputs are FITS MaskedImages in afw layout (empty primary HDU, then IMAGE, MASK and VARIANCE extensions) or
@@ -57,7 +89,7 @@ the image as <stem>.var.fits / <stem>.weight.fits. All inputs must lie on one pi
 patch) and share one pixel type; each one's position on the grid is its xy0 (afw's "A" WCS cards). The
 output covers the union of the inputs' bboxes unless --bbox is given.
 
-Run with no inputs (or with --demo) to generate a realistic synthetic stack in memory (stars, galaxies,
+Run with no argument at all (or with --demo) to generate a realistic synthetic stack in memory (stars, galaxies,
 noise, zero points, seeing, cosmic rays, a satellite trail, bad columns, saturated stars, dithers), coadd it
 with a clipped mean, and write the coadd, a PNG preview comparing one input with the coadd, and a report.
 )";
@@ -73,7 +105,7 @@ Exit codes:
   2  bad command line (unknown option, bad value, unknown statistic or mask plane)
   3  unusable input (missing, unreadable, not FITS, mismatched pixel types or sizes, bad list/table file)
   4  output cannot be written (directory not writable, disk full)
-  5  nothing to stack (no input overlaps the output bbox, or every pixel is masked)
+  5  nothing to stack (no input overlaps the output bbox, or every output pixel is NO_DATA)
   130  interrupted (Ctrl-C or SIGTERM): stopped after the current tile, nothing written
 
 Examples:
@@ -111,19 +143,24 @@ std::optional<Options> parse_options(int argc, char** argv) {
                               CLI::ignore_case));
     app.add_option("--nsigma", o.nsigma, "Clipping threshold in sigma (meanclip)")
         ->default_val(3.0)
-        ->check(CLI::PositiveNumber);
+        ->check(number_at_least(0, true));
     app.add_option("--iterations", o.iterations, "Clipping iterations (meanclip)")
         ->default_val(2)
         ->check(CLI::Range(1, 100));
-    app.add_option("--bad-mask-planes", o.bad_mask_planes,
-                   "Comma-separated mask planes whose pixels are excluded (afw badMaskPlanes); 'none' for none")
-        ->delimiter(',')
+    std::string bad_planes;
+    app.add_option("--bad-mask-planes", bad_planes,
+                   "Comma-separated mask planes whose pixels are excluded (afw badMaskPlanes); 'none' for none. "
+                   "One argument: --bad-mask-planes BAD,SAT or --bad-mask-planes=BAD,SAT")
         ->default_str("NO_DATA,BAD,SAT,EDGE");
     app.add_option("--zp-keyword", o.zp_keyword,
-                   "Header keyword with each input's magnitude zero point (e.g. MAGZERO); inputs are scaled by "
-                   "10^(-0.4 (zp - zp_ref)), variances by its square");
+                   "Header card with each input's calibration: MAGZERO (or any magnitude card), FLUXMAG0 (flux of "
+                   "mag 0), FLXSCALE (a factor applied as is) or none (no scaling); inputs are scaled by "
+                   "10^(-0.4 (zp - zp_ref)), variances by its square. Without it, inputs whose MAGZERO/FLUXMAG0/"
+                   "BUNIT=nJy zero points differ are refused");
     app.add_option("--zp-table", o.zp_table, "Table of zero points: lines 'name zp' (name = path or file name)");
-    app.add_option("--zp-ref", o.zp_ref, "Zero point of the coadd (default: the first input's)");
+    app.add_option("--zp-ref", o.zp_ref,
+                   "Zero point of the coadd (31.4: nJy); default: COADDZP of the inputs, else their common "
+                   "zero point; refused when they differ");
     std::string weighting = "inverse-variance";
     app.add_option("--weighting", weighting,
                    "Per-input weights: inverse-variance (1 / clipped mean of the variance plane, as drp_tasks) or "
@@ -131,20 +168,23 @@ std::optional<Options> parse_options(int argc, char** argv) {
         ->check(CLI::IsMember({"inverse-variance", "ivar", "uniform", "none"}, CLI::ignore_case));
     app.add_option("--weight-table", o.weight_table, "Table of per-input weights: lines 'name weight'");
     app.add_option("--tile", o.tile, "Square tile size in pixels for stacking (0: the library's 2048 x 4 strips)")
-        ->check(CLI::NonNegativeNumber);
-    app.add_option("-j,--threads", o.threads, "Worker threads (0: all cores)")->check(CLI::NonNegativeNumber);
+        ->check(number_at_least(0, false));
+    app.add_option("-j,--threads", o.threads, "Worker threads (0: all cores)")->check(number_at_least(0, false));
     app.add_option("--dcr-subfilters", o.dcr_subfilters, "DCR: number of sub-filters")->check(CLI::Range(2, 16));
     app.add_option("--dcr-wavelength", o.dcr_wavelength, "DCR: effective wavelength of the band, nm (required)");
     app.add_option("--dcr-bandwidth", o.dcr_bandwidth, "DCR: full width of the band, nm (required)");
     app.add_option("--site-latitude", o.site_latitude, "DCR: observatory latitude, degrees (default: Rubin)");
     app.add_option("--site-height", o.site_height, "DCR: observatory height, m (default: Rubin)");
     app.add_option("--pixel-scale", o.pixel_scale, "DCR: coadd pixel scale, arcsec (grid north up, east left)")
-        ->check(CLI::PositiveNumber);
+        ->check(number_at_least(0, true));
     app.add_option("--airmass-keyword", o.airmass_keyword, "DCR: header keyword with each input's airmass");
     app.add_option("--parangle-keyword", o.parangle_keyword,
                    "DCR: header keyword with each input's parallactic angle, degrees");
 
-    app.add_option("-o,--output", o.output, "Output directory (created if needed)")->default_str("out/coadd");
+    app.add_option("-o,--output", o.output,
+                   "Output directory (created if needed); a name ending in .fits/.fit/.fz is refused: the files "
+                   "are always coadd.fits, report.json, ... inside the directory")
+        ->default_str("out/coadd");
     app.add_option("--compress", o.compress,
                    "FITS tile compression of the outputs: none, gzip (GZIP_2, lossless), rice (RICE_1 for the mask, "
                    "GZIP_2 for float planes; lossless)")
@@ -158,7 +198,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
     app.add_option("--overlay", o.overlay, "Mask planes drawn on the preview (comma-separated), 'default' or 'none'")
         ->default_str("default");
     app.add_option("--compare-input", o.compare_input,
-                   "Show input N (0-based) beside the coadd in the preview (demo: the one with the satellite)");
+                   "Show input N (0-based) beside the coadd in the preview (demo: the one with the satellite)")
+        ->check(number_at_least(0, false));
     app.add_option("--preview-max", o.preview_max, "Largest panel size in the PNG, in pixels")
         ->check(CLI::Range(64, 16384));
     app.add_flag("-q,--quiet", o.quiet, "Print only errors");
@@ -187,12 +228,14 @@ std::optional<Options> parse_options(int argc, char** argv) {
         throw ToolError(exit_usage, std::string(e.what()) + " (see --help)");
     }
 
+    o.output_given = app.count("--output") > 0;
     if (!bbox.empty()) {
         if (bbox[2] < bbox[0] || bbox[3] < bbox[1])
             throw ToolError(exit_usage, "--bbox: MAXX/MAXY must not be below MINX/MINY");
         o.bbox = Box2I::from_min_max({bbox[0], bbox[1]}, {bbox[2], bbox[3]});
     }
     o.bad_planes_given = app.count("--bad-mask-planes") > 0;
+    if (o.bad_planes_given) o.bad_mask_planes = split_planes(bad_planes);
     for (auto& ch : statistic) ch = char(std::tolower(static_cast<unsigned char>(ch)));
     if (statistic == "mean")
         o.statistic = Statistic::mean;
@@ -222,8 +265,14 @@ std::optional<Options> parse_options(int argc, char** argv) {
         o.preview = Stretch::linear;
     else
         o.preview = Stretch::asinh;
-    o.output_given = app.count("--output") > 0;
-    if (o.inputs.empty() && o.list_file.empty() && o.write_demo_inputs.empty()) o.demo = true;
+    if (argc <= 1) o.demo = true; // the demo runs with no argument at all, or with --demo
+    if (!o.demo && o.write_demo_inputs.empty() && o.inputs.empty() && o.list_file.empty())
+        throw ToolError(exit_usage, "no inputs given: name input files, a list (-l), or --demo (see --help)");
+    for (char const* ext : {".fits", ".fit", ".fz", ".fits.gz"})
+        if (o.output_given && o.output.ends_with(ext) && !std::filesystem::is_directory(o.output))
+            throw ToolError(exit_usage, "-o/--output names a directory, but '" + o.output +
+                                            "' looks like a file name; give a directory (coadd.fits, report.json, "
+                                            "... are written inside it)");
     if (o.demo && (!o.inputs.empty() || !o.list_file.empty()))
         throw ToolError(exit_usage, "--demo takes no inputs; give either --demo or input files");
     if (o.demo && !o.output_given) o.output = "out/demo";

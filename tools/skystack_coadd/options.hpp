@@ -50,7 +50,7 @@ struct Options {
     bool bad_planes_given = false;
     std::string zp_keyword;       ///< header keyword holding each input's magnitude zero point
     std::string zp_table;         ///< a table "name zp"
-    std::optional<double> zp_ref; ///< zero point of the coadd (default: the first input's)
+    std::optional<double> zp_ref; ///< zero point of the coadd (default: COADDZP, else the inputs' common one)
     Weighting weighting = Weighting::inverse_variance;
     std::string weight_table; ///< a table "name weight", overrides the weighting rule
     int tile = 0;             ///< tile size in pixels (0: the stacker's default)
