@@ -269,7 +269,7 @@ TEST_CASE("skystack-coadd on FITS inputs matches the library's Stacker, the repo
     CHECK(crs > 20);
 }
 
-TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weighted-mean, median)") {
+TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weighted-mean, median, sum, min, max)") {
     auto const dir = fresh_dir("stats");
     auto const ds = synthetic::make_dataset(small_stack(5));
     auto const list = write_inputs(ds, dir);
@@ -278,7 +278,7 @@ TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weigh
         in.push_back(fits::read_masked_image<float>(dir / ("warp_" + std::to_string(k) + ".fits")));
     StackConfig sc; // afw defaults; --zp-keyword none, so no scaling
     sc.weights = ivar_weights(in, ds.truth.bbox, sc.bad_mask_planes, {});
-    for (auto const* name : {"mean", "weighted-mean", "median"}) {
+    for (auto const* name : {"mean", "weighted-mean", "median", "sum", "min", "max"}) {
         CAPTURE(name);
         auto const out = dir / name;
         auto const r = run_tool("-l '" + list.string() + "' -o '" + out.string() + "' --statistic " + name +
@@ -288,9 +288,13 @@ TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weigh
         REQUIRE(r.code == 0);
         CHECK(!fs::exists(out / "coadd.png"));
         auto const got = fits::read_masked_image<float>(out / "coadd.fits");
-        auto const want = std::string(name) == "mean"            ? Stacker<Mean>(sc)(in, got.bbox())
-                          : std::string(name) == "weighted-mean" ? Stacker<WeightedMean>(sc)(in, got.bbox())
-                                                                 : Stacker<Median>(sc)(in, got.bbox());
+        std::string const n = name;
+        auto const want = n == "mean"            ? Stacker<Mean>(sc)(in, got.bbox())
+                          : n == "weighted-mean" ? Stacker<WeightedMean>(sc)(in, got.bbox())
+                          : n == "sum"           ? Stacker<Sum>(sc)(in, got.bbox())
+                          : n == "min"           ? Stacker<Min>(sc)(in, got.bbox())
+                          : n == "max"           ? Stacker<Max>(sc)(in, got.bbox())
+                                                 : Stacker<Median>(sc)(in, got.bbox());
         long mis = 0;
         for (int y = 0; y < got.height(); ++y)
             for (int x = 0; x < got.width(); ++x) mis += !same(got.image()(x, y), want.coadd.image()(x, y));

@@ -247,7 +247,13 @@ std::optional<Options> parse_options(int argc, char** argv) {
         o.statistic = Statistic::dcr;
     else if (statistic == "varclip")
         o.statistic = Statistic::varclip;
-    else
+    else if (statistic == "sum")
+        o.statistic = Statistic::sum;
+    else if (statistic == "min")
+        o.statistic = Statistic::min;
+    else if (statistic == "max")
+        o.statistic = Statistic::max;
+    else // the names CLI11 accepted: meanclip and its aliases
         o.statistic = Statistic::meanclip;
     for (auto& ch : weighting) ch = char(std::tolower(static_cast<unsigned char>(ch)));
     o.weighting = (weighting == "uniform" || weighting == "none") ? Weighting::uniform : Weighting::inverse_variance;
