@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git
       libeigen3-dev libxsimd-dev libcfitsio-dev doctest-dev libbenchmark-dev
       libcli11-dev libpng-dev nlohmann-json3-dev
-      python3 python3-numpy python3-astropy pybind11-dev
+      python3 python3-numpy python3-astropy python3-pytest pybind11-dev
       clang libclang-rt-14-dev clang-format)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -26,3 +26,14 @@ if(SKYSTACK_FITS_PYTHON AND skystack_astropy_rc EQUAL 0)
 else()
   message(STATUS "skystack: astropy not found, FITS interop test not registered")
 endif()
+
+# Cell coadds read by astropy alone (tests/interop/cells_interop.py).
+add_executable(cells_interop_helper ${CMAKE_CURRENT_SOURCE_DIR}/interop/cells_interop_helper.cpp)
+target_link_libraries(cells_interop_helper PRIVATE skystack::skystack)
+skystack_warnings(cells_interop_helper)
+if(SKYSTACK_FITS_PYTHON AND skystack_astropy_rc EQUAL 0)
+  add_test(NAME cells.interop.astropy
+           COMMAND ${SKYSTACK_FITS_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/interop/cells_interop.py
+                   $<TARGET_FILE:cells_interop_helper> ${CMAKE_CURRENT_BINARY_DIR}/tmp/cells_interop)
+  set_tests_properties(cells.interop.astropy PROPERTIES LABELS "interop" TIMEOUT 120)
+endif()

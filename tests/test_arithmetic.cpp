@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <vector>
 
 using namespace skystack;
 
@@ -305,4 +306,25 @@ TEST_CASE("integer masked images: variance from the float/double formulas") {
     check_pixel(a, 1, -1, 0x2u, 1 * 2 + 1 * 0.5); // 2.5
     a *= std::int32_t(3);
     check_pixel(a, 0, 36, 0x9u, 124 * 9);
+}
+
+TEST_CASE_TEMPLATE("image /= scalar multiplies by the reciprocal, as afw's float and double images", T, float, double) {
+    // afw: Image<float/double>::operator/=(s) is `*this *= 1/s` with 1/s in the pixel type. Pick pixel values for
+    // which that differs from a true division, so the test tells the two apart.
+    T const s = T(10);
+    T const inv = T(1) / s;
+    std::vector<T> values;
+    for (int i = 1; i < 100000 && values.size() < 8; ++i)
+        if (T(i) / s != T(i) * inv) values.push_back(T(i));
+    REQUIRE(values.size() == 8);
+    skystack::Image<T> img(skystack::Extent2I{8, 1});
+    for (int x = 0; x < 8; ++x) img(x, 0) = values[std::size_t(x)];
+    skystack::MaskedImage<T> mi = skystack::MaskedImage<T>::from_image(img.clone());
+    mi.variance().fill(4.0f);
+    img /= s;
+    mi /= s;
+    for (int x = 0; x < 8; ++x) {
+        CHECK(img(x, 0) == values[std::size_t(x)] * inv);
+        CHECK(mi.image()(x, 0) == values[std::size_t(x)] * inv);
+    }
 }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <span>
 #include <filesystem>
@@ -20,6 +21,8 @@
 #include <vector>
 
 #include <fitsio.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -659,3 +662,390 @@ TEST_CASE("views and subimages are written with their own bbox") {
 }
 
 #endif // SKYSTACK_HAS_CFITSIO
+
+namespace {
+
+/// A masked image with distinct values in every plane (NaN and a few mask planes included).
+MaskedImage<float> afw_sample(std::shared_ptr<MaskPlanes> planes) {
+    MaskedImage<float> mi(Box2I::from_min_size({100, -20}, {17, 11}), std::move(planes));
+    for (int y = 0; y < mi.height(); ++y)
+        for (int x = 0; x < mi.width(); ++x) {
+            mi.image()(x, y) = pattern<float>(x, y);
+            mi.variance()(x, y) = float(1 + x + 100 * y);
+            mi.mask()(x, y) = MaskPixel((x * 7 + y) % 5 == 0 ? mi.mask().bit_mask("CR") : 0) |
+                              MaskPixel(x == y ? mi.mask().bit_mask("SAT") : 0);
+        }
+    mi.image()(3, 4) = std::numeric_limits<float>::quiet_NaN();
+    return mi;
+}
+
+template <class A, class B>
+bool same_bits(A const& a, B const& b) {
+    if (a.bbox() != b.bbox()) return false;
+    for (int y = 0; y < a.height(); ++y)
+        if (std::memcmp(a.row(y).data(), b.row(y).data(), a.row(y).size_bytes()) != 0) return false;
+    return true;
+}
+
+/// Offsets of the 80-byte header cards of every HDU (found by walking the 2880-byte blocks: headers start with
+/// SIMPLE or XTENSION and end at END; data blocks in between are skipped).
+std::vector<std::size_t> header_cards(std::vector<std::byte> const& bytes) {
+    std::vector<std::size_t> out;
+    for (std::size_t b = 0; b + 2880 <= bytes.size(); b += 2880) {
+        std::string_view const first(reinterpret_cast<char const*>(bytes.data()) + b, 8);
+        if (first != "SIMPLE  " && first != "XTENSION") continue;
+        for (std::size_t c = b; c + 80 <= bytes.size(); c += 80) {
+            out.push_back(c);
+            if (std::string_view(reinterpret_cast<char const*>(bytes.data()) + c, 8) == "END     ") break;
+        }
+    }
+    return out;
+}
+
+/// Replace the value of card `key` in HDU `hdu` (0-based, by walking headers) with `value`, left-justified.
+std::vector<std::byte> with_card(std::vector<std::byte> bytes, int hdu, std::string_view key, std::string_view value) {
+    int h = -1;
+    for (std::size_t c : header_cards(bytes)) {
+        std::string_view const card(reinterpret_cast<char const*>(bytes.data()) + c, 80);
+        if (card.starts_with("SIMPLE  ") || card.starts_with("XTENSION")) ++h;
+        std::string k(card.substr(0, 8));
+        while (!k.empty() && k.back() == ' ') k.pop_back();
+        if (h != hdu || k != key) continue;
+        std::string v(value);
+        v.resize(70, ' ');
+        std::memcpy(bytes.data() + c + 10, v.data(), 70);
+        return bytes;
+    }
+    FAIL("no card ", key, " in HDU ", hdu);
+    return bytes;
+}
+
+} // namespace
+
+TEST_CASE("damaged afw files are never read as plain images (mutation test)") {
+    // Every mutation of a valid afw file must either throw a skystack::Error or read back the very same planes:
+    // never a success with other pixels, or with the mask and variance replaced by zeros.
+    TmpDir tmp;
+    auto const planes = MaskPlanes::make_standard();
+    auto const mi = afw_sample(planes);
+    fits::write(tmp / "afw.fits", mi);
+    auto const good = slurp(tmp / "afw.fits");
+    REQUIRE(good.size() == 7 * 2880); // primary + 3 x (header, data)
+    {
+        auto const l = fits::inspect(tmp / "afw.fits");
+        CHECK(l.kind == fits::Layout::afw);
+        CHECK((l.image == 1 && l.mask == 2 && l.variance == 3 && l.hdus == 4));
+    }
+    { // the checksums fits::write adds are valid by cfitsio's own verification (header and data)
+        fitsfile* f = nullptr;
+        int status = 0, type = 0;
+        fits_open_diskfile(&f, (tmp / "afw.fits").c_str(), READONLY, &status);
+        for (int hdu = 1; hdu <= 4; ++hdu) {
+            int dataok = 0, hduok = 0;
+            fits_movabs_hdu(f, hdu, &type, &status);
+            fits_verify_chksum(f, &dataok, &hduok, &status);
+            INFO("HDU ", hdu, " dataok ", dataok, " hduok ", hduok);
+            CHECK((dataok == 1 && hduok == 1));
+        }
+        fits_close_file(f, &status);
+        CHECK(status == 0);
+    }
+    int thrown = 0, identical = 0;
+    std::vector<std::string> wrong;
+    auto attempt = [&](std::vector<std::byte> const& bytes, std::string const& what) {
+        try {
+            auto const back = fits::read_masked_image<float>(std::span<std::byte const>(bytes),
+                                                             {.planes = MaskPlanes::make_standard()});
+            if (same_bits(back.image(), mi.image()) && same_bits(back.mask(), mi.mask()) &&
+                same_bits(back.variance(), mi.variance()))
+                ++identical;
+            else
+                wrong.push_back(what);
+        } catch (skystack::Error const& e) {
+            ++thrown;
+            std::string const m = e.what();
+            if (m.find(fits::detail::memory_name) == std::string::npos) wrong.push_back(what + ": no file in " + m);
+        }
+    };
+    // truncations: every 80 bytes, and one byte either side of every block boundary
+    for (std::size_t n = 80; n < good.size(); n += 80)
+        attempt({good.begin(), good.begin() + std::ptrdiff_t(n)}, "cut at " + std::to_string(n));
+    for (std::size_t n = 2880; n < good.size(); n += 2880)
+        for (std::size_t d : {n - 1, n + 1})
+            attempt({good.begin(), good.begin() + std::ptrdiff_t(d)}, "cut at " + std::to_string(d));
+    // single-byte damage at several columns of every header card (keyword, '=', value, comment)
+    auto const cards = header_cards(good);
+    REQUIRE(cards.size() > 40);
+    for (std::size_t c : cards)
+        for (std::size_t col : {0, 3, 7, 8, 9, 10, 11, 19, 25, 29, 30, 33, 40})
+            for (char repl : {' ', '9', 'X', '\'', '\0'}) {
+                auto bad = good;
+                if (bad[c + col] == std::byte(repl)) continue;
+                bad[c + col] = std::byte(repl);
+                attempt(bad, "byte " + std::to_string(c + col) + " = '" + std::string(1, repl) + "'");
+            }
+    // END cards removed
+    for (std::size_t c : cards)
+        if (std::memcmp(good.data() + c, "END     ", 8) == 0) {
+            auto bad = good;
+            std::memset(bad.data() + c, ' ', 3);
+            attempt(bad, "END removed at " + std::to_string(c));
+        }
+    // changed structural and naming cards of each extension
+    for (int hdu = 1; hdu <= 3; ++hdu) {
+        for (char const* v : {"16", "18", "1", "0", "34", "2147483647"}) {
+            attempt(with_card(good, hdu, "NAXIS1", v), "NAXIS1");
+            attempt(with_card(good, hdu, "NAXIS2", v), "NAXIS2");
+        }
+        for (char const* v : {"8", "16", "32", "64", "-32", "-64"})
+            attempt(with_card(good, hdu, "BITPIX", v), "BITPIX " + std::to_string(hdu) + " " + v);
+        for (char const* v : {"'IMAGE'", "'MASK'", "'VARIANCE'", "'OTHER'", "''"}) {
+            attempt(with_card(good, hdu, "EXTNAME", v), std::string("EXTNAME ") + v);
+            attempt(with_card(with_card(good, hdu, "EXTNAME", v), hdu, "EXTTYPE", v), std::string("both ") + v);
+        }
+        attempt(with_card(good, hdu, "NAXIS", "3"), "NAXIS 3");
+        attempt(with_card(good, hdu, "CRVAL1A", "101"), "CRVAL1A");
+    }
+    MESSAGE(thrown, " mutations threw, ", identical, " read back identical");
+    CHECK(thrown > 500);
+    CHECK(identical > 100); // damage to comments and padding is harmless
+    for (auto const& w : std::span(wrong).first(std::min<std::size_t>(wrong.size(), 2000))) MESSAGE("wrong: ", w);
+    CHECK(wrong.empty());
+}
+
+TEST_CASE("a missing plane is an error naming the file and the HDU") {
+    TmpDir tmp;
+    fits::write(tmp / "afw.fits", afw_sample(MaskPlanes::make_standard()));
+    auto const good = slurp(tmp / "afw.fits");
+    // the file ends after the MASK HDU: the variance is missing, which is an error, not a zero variance
+    write_raw(tmp / "cut.fits", good, 5 * 2880);
+    try {
+        (void)fits::read_masked_image<float>(tmp / "cut.fits");
+        FAIL("no exception");
+    } catch (FitsError const& e) {
+        std::string const m = e.what();
+        CHECK(m.find("cut.fits") != std::string::npos);
+        CHECK(m.find("VARIANCE") != std::string::npos);
+        CHECK(e.hdu() == 4); // 1-based: the HDU after MASK
+    }
+    CHECK_THROWS_AS((void)fits::image_info(tmp / "cut.fits"), FitsError);
+    CHECK_THROWS_AS((void)fits::inspect(tmp / "cut.fits"), FitsError);
+}
+
+TEST_CASE("image in the primary HDU with MASK and VARIANCE extensions (issue #15)") {
+    // Written directly with cfitsio: primary = float image, HDU 1 = MASK (int32, MP_ cards), HDU 2 = VARIANCE.
+    TmpDir tmp;
+    auto const path = tmp / "prim.fits";
+    long naxes[2] = {5, 3};
+    std::vector<float> img(15), var(15);
+    std::vector<int> msk(15);
+    for (int i = 0; i < 15; ++i)
+        img[std::size_t(i)] = float(i) * 0.5f, var[std::size_t(i)] = float(10 + i),
+        msk[std::size_t(i)] = i % 3 == 0 ? 1 << 3 : 0; // bit 3 named CR below
+    fitsfile* f = nullptr;
+    int status = 0;
+    fits_create_diskfile(&f, path.c_str(), &status);
+    fits_create_img(f, FLOAT_IMG, 2, naxes, &status);
+    fits_write_img(f, TFLOAT, 1, 15, img.data(), &status);
+    fits_create_img(f, LONG_IMG, 2, naxes, &status);
+    fits_write_key(f, TSTRING, "EXTNAME", const_cast<char*>("MASK"), nullptr, &status);
+    int bit = 3;
+    fits_write_key(f, TINT, "MP_CR", &bit, nullptr, &status);
+    fits_write_img(f, TINT, 1, 15, msk.data(), &status);
+    fits_create_img(f, FLOAT_IMG, 2, naxes, &status);
+    fits_write_key(f, TSTRING, "EXTNAME", const_cast<char*>("VARIANCE"), nullptr, &status);
+    fits_write_img(f, TFLOAT, 1, 15, var.data(), &status);
+    fits_close_file(f, &status);
+    REQUIRE(status == 0);
+
+    auto const l = fits::inspect(path);
+    CHECK(l.kind == fits::Layout::primary_masked);
+    CHECK((l.image == 0 && l.mask == 1 && l.variance == 2));
+    auto planes = std::make_shared<MaskPlanes>(); // empty registry: CR gets bit 0
+    auto const mi = fits::read_masked_image<float>(path, {.planes = planes});
+    REQUIRE(mi.bbox() == Box2I::from_min_size({0, 0}, {5, 3}));
+    CHECK(mi.image()(4, 2) == 7.0f);                  // pixel 14 * 0.5
+    CHECK(mi.variance()(4, 2) == 24.0f);              // 10 + 14
+    CHECK(mi.mask()(1, 1) == planes->bit_mask("CR")); // pixel 6 = (1, 1): 6 % 3 == 0
+    CHECK(mi.mask()(3, 0) == planes->bit_mask("CR"));
+    CHECK(mi.mask()(1, 0) == 0u);
+    // a sub-region reads the same planes
+    auto const sub =
+        fits::read_masked_image<float>(path, {.bbox = Box2I::from_min_size({3, 0}, {2, 2}), .planes = planes});
+    CHECK(sub.variance()(0, 0) == 13.0f);
+    CHECK(sub.mask()(0, 0) == planes->bit_mask("CR"));
+}
+
+TEST_CASE(".fits.gz files (gzip of a whole file) read with mask and variance") {
+    TmpDir tmp;
+    auto const planes = MaskPlanes::make_standard();
+    auto const mi = afw_sample(planes);
+    fits::Header hdr;
+    hdr.set("EXPTIME", 30.0);
+    fits::write(tmp / "afw.fits", mi, {.header = hdr});
+    // compressed by gzip(1), independently of skystack and cfitsio
+    std::string const cmd = "gzip -c '" + (tmp / "afw.fits").string() + "' > '" + (tmp / "afw.fits.gz").string() + "'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    REQUIRE(fs::file_size(tmp / "afw.fits.gz") < fs::file_size(tmp / "afw.fits"));
+    fits::Header meta;
+    auto const back = fits::read_masked_image<float>(tmp / "afw.fits.gz", {.planes = planes, .metadata = &meta});
+    CHECK(same_bits(back.image(), mi.image()));
+    CHECK(same_bits(back.mask(), mi.mask()));
+    CHECK(same_bits(back.variance(), mi.variance()));
+    CHECK(meta.get<double>("EXPTIME") == 30.0);
+    CHECK(fits::inspect(tmp / "afw.fits.gz").kind == fits::Layout::afw);
+    CHECK(fits::image_info(tmp / "afw.fits.gz").bbox == mi.bbox());
+    auto const sub = Box2I::from_min_size({104, -18}, {5, 3});
+    CHECK(same_bits(fits::read_masked_image<float>(tmp / "afw.fits.gz", {.bbox = sub, .planes = planes}).variance(),
+                    mi.variance().subimage(sub)));
+    // a truncated .gz is an error naming the file
+    auto const gz = slurp(tmp / "afw.fits.gz");
+    write_raw(tmp / "cut.fits.gz", gz, gz.size() / 2);
+    auto const msg = error_of([&] { (void)fits::read_masked_image<float>(tmp / "cut.fits.gz"); });
+    CHECK(msg.find("cut.fits.gz") != std::string::npos);
+}
+
+namespace {
+
+/// Blank the card `key` of HDU `hdu` (a blank card is valid FITS): used to drop CHECKSUM from a patched header.
+std::vector<std::byte> without_card(std::vector<std::byte> bytes, int hdu, std::string_view key) {
+    int h = -1;
+    for (std::size_t c : header_cards(bytes)) {
+        std::string_view const card(reinterpret_cast<char const*>(bytes.data()) + c, 80);
+        if (card.starts_with("SIMPLE  ") || card.starts_with("XTENSION")) ++h;
+        std::string k(card.substr(0, 8));
+        while (!k.empty() && k.back() == ' ') k.pop_back();
+        if (h == hdu && k == key) {
+            std::memset(bytes.data() + c, ' ', 80);
+            return bytes;
+        }
+    }
+    FAIL("no card ", key, " in HDU ", hdu);
+    return bytes;
+}
+
+long peak_rss_mib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss / 1024; // kB on Linux
+}
+
+} // namespace
+
+TEST_CASE("NAXIS1 = NAXIS2 = 2^31 - 1 is a truncated file, not an overflow or bad_alloc") {
+    TmpDir tmp;
+    fits::write(tmp / "img.fits", make_image<float>(Box2I::from_min_size({0, 0}, {9, 7})));
+    fits::write(tmp / "afw.fits", afw_sample(MaskPlanes::make_standard()));
+    auto const img =
+        with_card(with_card(slurp(tmp / "img.fits"), 0, "NAXIS1", "2147483647"), 0, "NAXIS2", "2147483647");
+    auto const afw =
+        with_card(with_card(slurp(tmp / "afw.fits"), 2, "NAXIS1", "2147483647"), 2, "NAXIS2", "2147483647");
+    write_raw(tmp / "huge.fits", img, img.size());
+    for (std::int64_t limit : {std::int64_t(0), std::int64_t(1) << 28}) {
+        auto const m1 = error_of([&] { (void)fits::read_image<float>(tmp / "huge.fits", {.max_pixels = limit}); });
+        CHECK(m1.find("truncated") != std::string::npos);
+        CHECK(m1.find("huge.fits") != std::string::npos);
+        CHECK_THROWS_AS((void)fits::read_image<double>(std::span<std::byte const>(img), {.max_pixels = limit}),
+                        FitsError);
+        CHECK_THROWS_AS((void)fits::read_masked_image<float>(std::span<std::byte const>(afw), {.max_pixels = limit}),
+                        FitsError);
+    }
+    CHECK_THROWS_AS((void)fits::image_info(tmp / "huge.fits"), FitsError);
+}
+
+TEST_CASE("a tiny compressed file declaring 16384^2 pixels in one tile is refused before allocating") {
+    TmpDir tmp;
+    fits::write(tmp / "z.fits", Image<float>(Box2I::from_min_size({0, 0}, {16, 16})),
+                {.compression = fits::Compression::gzip, .tile = {16, 16}});
+    auto bytes = without_card(slurp(tmp / "z.fits"), 1, "CHECKSUM");
+    for (char const* k : {"ZNAXIS1", "ZNAXIS2", "ZTILE1", "ZTILE2"}) bytes = with_card(bytes, 1, k, "16384");
+    REQUIRE(bytes.size() < 16 * 2880);
+    long const before = peak_rss_mib();
+    for (std::int64_t limit : {std::int64_t(0), std::int64_t(1) << 28}) {
+        auto const m =
+            error_of([&] { (void)fits::read_image<float>(std::span<std::byte const>(bytes), {.max_pixels = limit}); });
+        CHECK(m.find("GZIP tile 1") != std::string::npos);
+        CHECK_THROWS_AS((void)fits::read_masked_image<float>(std::span<std::byte const>(bytes), {.max_pixels = limit}),
+                        FitsError);
+    }
+    INFO("peak RSS before ", before, " MiB, after ", peak_rss_mib(), " MiB");
+    CHECK(peak_rss_mib() < before + 200);                           // a 1 GiB tile (or image) was never allocated
+    CHECK(fits::ReadOptions{}.max_pixels == std::int64_t(1) << 28); // the documented default
+}
+
+TEST_CASE("NaN read into an integer pixel type is a FitsError") {
+    TmpDir tmp;
+    Image<float> img(Box2I::from_min_size({0, 0}, {4, 3}));
+    for (int y = 0; y < 3; ++y)
+        for (int x = 0; x < 4; ++x) img(x, y) = float(x - 2 * y); // exact integers
+    fits::write(tmp / "ok.fits", img);
+    img(1, 2) = std::numeric_limits<float>::quiet_NaN();
+    fits::write(tmp / "nan.fits", img);
+    fits::write(tmp / "nan_gz.fits", img, {.compression = fits::Compression::gzip});
+    auto const ok = fits::read_image<std::int32_t>(tmp / "ok.fits"); // finite values still convert
+    CHECK(ok(3, 0) == 3);
+    CHECK(ok(0, 2) == -4);
+    for (char const* f : {"nan.fits", "nan_gz.fits"}) {
+        CAPTURE(f);
+        auto const m = error_of([&] { (void)fits::read_image<std::int32_t>(tmp / f); });
+        CHECK(m.find("NaN") != std::string::npos);
+        CHECK(m.find(f) != std::string::npos);
+        CHECK_THROWS_AS((void)fits::read_image<std::int16_t>(tmp / f), FitsError);
+        CHECK_THROWS_AS((void)fits::read_image<std::uint8_t>(tmp / f), FitsError);
+        CHECK_THROWS_AS((void)fits::read_image<std::int64_t>(tmp / f), FitsError);
+        CHECK_THROWS_AS((void)fits::read_image<std::uint16_t>(tmp / f), FitsError);
+        // a region without the NaN reads
+        CHECK(fits::read_image<std::int32_t>(tmp / f, {.bbox = Box2I::from_min_size({0, 0}, {4, 2})})(3, 1) == 1);
+    }
+}
+
+TEST_CASE("a full disk is reported with the OS reason and without cfitsio's stale messages") {
+    TmpDir tmp;
+    fs::path const mnt = tmp.dir / "small";
+    fs::create_directories(mnt);
+    if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64k") != 0) {
+        MESSAGE("skipped: cannot mount a 64 KiB tmpfs here (", std::strerror(errno), "; needs root)");
+        return;
+    }
+    struct Unmount {
+        fs::path p;
+        ~Unmount() { ::umount(p.c_str()); }
+    } const unmount{mnt};
+    MaskedImage<float> mi(Box2I::from_min_size({0, 0}, {100, 100})); // 3 planes of 40 KB: cannot fit in 64 KiB
+    fits::Header hdr;
+    for (int i = 0; i < 11; ++i) // long keywords: cfitsio writes them as HIERARCH and stacks a warning for each
+        hdr.set("LONG_KEYWORD_NUMBER_" + std::to_string(i), i);
+    auto const target = mnt / "coadd.fits";
+    try {
+        fits::write(target, mi, {.header = hdr});
+        FAIL("no exception writing 120 KB into 64 KiB");
+    } catch (FitsError const& e) {
+        std::string const m = e.what();
+        INFO(m);
+        CHECK(m.find("No space left on device") != std::string::npos);
+        CHECK(m.find("coadd.fits") != std::string::npos);
+        CHECK(m.find("HIERARCH") == std::string::npos);
+        CHECK(m.find("LONG_KEYWORD") == std::string::npos);
+    }
+    CHECK(fs::is_empty(mnt)); // neither the file nor the temporary one is left
+}
+
+TEST_CASE("read_masked_image with an explicit hdu") {
+    TmpDir tmp;
+    auto const planes = MaskPlanes::make_standard();
+    auto const mi = afw_sample(planes);
+    fits::write(tmp / "afw.fits", mi);
+    auto const img = make_image<float>(Box2I::from_min_size({0, 0}, {4, 3}));
+    fits::write(tmp / "img.fits", img);
+    // the IMAGE HDU given: the mask and variance are the next two
+    auto const back = fits::read_masked_image<float>(tmp / "afw.fits", {.hdu = 1, .planes = planes});
+    CHECK((same_bits(back.image(), mi.image()) && same_bits(back.mask(), mi.mask()) &&
+           same_bits(back.variance(), mi.variance())));
+    // a plain image with nothing after it: zero mask and variance
+    auto const plain = fits::read_masked_image<float>(tmp / "img.fits", {.hdu = 0});
+    CHECK(same_bits(plain.image(), img));
+    CHECK(plain.variance()(3, 2) == 0.0f);
+    CHECK(plain.mask()(3, 2) == 0u);
+    // the VARIANCE HDU as the image: there are no planes after it, and it is named, so this is an error
+    CHECK_THROWS_AS((void)fits::read_masked_image<float>(tmp / "afw.fits", {.hdu = 3}), FitsError);
+}

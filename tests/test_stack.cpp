@@ -784,3 +784,143 @@ TEST_CASE("OnlineMeanStacker with the scatter variance (calc_error_from_input_va
         CHECK_THROWS_AS((OnlineStacker<float, Sum>(box32, cfg)), InvalidParameterError);
     }
 }
+
+namespace {
+/// A scalar-only weighted mean (no batch path): Stacker runs its scalar pixel path with it.
+struct ScalarOnlyMean {
+    static constexpr std::string_view name = "scalar_mean";
+    template <class T>
+    T scalar(std::span<T> v, std::span<T const> w) const noexcept {
+        double s = 0, ws = 0;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            s += double(w[i]) * double(v[i]);
+            ws += double(w[i]);
+        }
+        return T(s / ws);
+    }
+};
+/// A user policy that gives NaN where its samples sum to a negative number, the mean elsewhere; with and
+/// without a batch path.
+struct NanIfNegative {
+    static constexpr std::string_view name = "nan_if_negative";
+    static constexpr bool weighted = false;
+    template <class T>
+    T scalar(std::span<T> v, std::span<T const>) const noexcept {
+        T s = 0;
+        for (T x : v) s += x;
+        return s < 0 ? std::numeric_limits<T>::quiet_NaN() : s / T(v.size());
+    }
+};
+struct NanIfNegativeBatch : NanIfNegative {
+    template <class B>
+    B batch(std::span<B> v, std::span<B const> w, B n) const noexcept {
+        B s(0);
+        for (std::size_t i = 0; i < v.size(); ++i) s += xsimd::select(w[i] > B(0), v[i], B(0));
+        return xsimd::select(s < B(0), B(std::numeric_limits<typename B::value_type>::quiet_NaN()), s / n);
+    }
+};
+} // namespace
+
+TEST_CASE("issue 16: ClippedMean with one huge sample among 3 (float): a finite mean, no NaN, no NO_DATA") {
+    // {1, 2, X}, unit weights, variance 1. Double reference (ref_meanclip): iteration 0 keeps all three
+    // (|X − 2| ≤ 3·0.7413·(X/2 + 1 − 1.5)), iteration 1 the σ window (≈ 3·0.577·X) keeps all three: (3 + X)/3.
+    // In float, Σw·d² of X = 1e20 (or 3e38) overflows; the clip must not turn that into "clip everything".
+    for (float X : {1e20f, 3e38f}) {
+        CAPTURE(X);
+        std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(X)};
+        auto const e = ref_meanclip({1.0, 2.0, double(X)}, {1, 1, 1}, {1, 1, 1});
+        REQUIRE(e.kept == 3);
+        auto r = Stacker<ClippedMean>(unit_cfg())(views(in), box32);
+        MaskPixel const nodata = r.coadd.mask().bit_mask("NO_DATA");
+        for (int y = 0; y < 2; ++y)
+            for (int x = 0; x < 3; ++x) {
+                CHECK(r.coadd.image()(x, y) == doctest::Approx(e.mean).epsilon(1e-6));
+                CHECK((r.coadd.mask()(x, y) & nodata) == 0u);
+                CHECK(r.coadd.variance()(x, y) == doctest::Approx(3.0 / 9.0)); // Σw²V/(Σw)²
+            }
+    }
+}
+
+TEST_CASE("issue 16: a frame at 3e38 does not make the whole ClippedMean coadd NaN (both paths, float and double)") {
+    Box2I const box = Box2I::from_min_size({0, 0}, {37, 5}); // 37: whole batches and a tail
+    std::vector<MaskedImageF> in{flat(box, 1.f), flat(box, 2.f), flat(box, 3e38f)};
+    double const expect = (1.0 + 2.0 + double(3e38f)) / 3; // ref_meanclip keeps all three, as above
+    auto r = Stacker<ClippedMean>(unit_cfg())(views(in), box);
+    auto rs = Stacker<ScalarOnlyMean, SigmaClip>(unit_cfg())(views(in), box); // scalar pixel path
+    for (int y = 0; y < box.height(); ++y)
+        for (int x = 0; x < box.width(); ++x) {
+            CHECK(r.coadd.image()(x, y) == doctest::Approx(expect).epsilon(1e-6));
+            CHECK(rs.coadd.image()(x, y) == doctest::Approx(expect).epsilon(1e-6));
+        }
+    // double pixels: the same overflow at 1e300 (Σw·d² > DBL_MAX) in the batch and scalar paths
+    std::vector<MaskedImageD> d;
+    for (double v : {1.0, 2.0, 1e300}) {
+        MaskedImageD mi(box);
+        mi.image().view().fill(v);
+        mi.variance().view().fill(1.f);
+        mi.mask().view().fill(0);
+        d.push_back(std::move(mi));
+    }
+    std::vector<MaskedImageView<double const>> dv(d.begin(), d.end());
+    auto rd = Stacker<ClippedMean>(unit_cfg())(dv, box);
+    auto rds = Stacker<ScalarOnlyMean, SigmaClip>(unit_cfg())(dv, box);
+    for (int y = 0; y < box.height(); ++y)
+        for (int x = 0; x < box.width(); ++x) {
+            CHECK(rd.coadd.image()(x, y) == doctest::Approx(1e300 / 3).epsilon(1e-9));
+            CHECK(rds.coadd.image()(x, y) == doctest::Approx(1e300 / 3).epsilon(1e-9));
+        }
+}
+
+TEST_CASE("issue 16: Median + SigmaClip (the non-fused batch clip) with a huge sample keeps every sample") {
+    // {1, 2, 1e20}: all three kept (as above), the median of the survivors is 2
+    std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(1e20f)};
+    auto r = Stacker<Median, SigmaClip>(unit_cfg())(views(in), box32);
+    CHECK(r.coadd.image()(0, 0) == 2.f);
+    CHECK((r.coadd.mask()(0, 0) & r.coadd.mask().bit_mask("CLIPPED")) == 0u);
+}
+
+TEST_CASE_TEMPLATE("issue 16: a NaN output pixel always carries NO_DATA, user policies included", C, NanIfNegative,
+                   NanIfNegativeBatch) {
+    // pixel (0,0): samples {-5, 1, 1} sum to −3 -> the policy gives NaN; elsewhere {1,1,1} -> 1, no NO_DATA
+    std::vector<MaskedImageF> in{flat(1.f), flat(1.f), flat(1.f)};
+    in[0].image()(0, 0) = -5.f;
+    auto r = Stacker<C>(unit_cfg())(views(in), box32);
+    MaskPixel const nodata = r.coadd.mask().bit_mask("NO_DATA");
+    CHECK(std::isnan(r.coadd.image()(0, 0)));
+    CHECK((r.coadd.mask()(0, 0) & nodata) != 0u);
+    CHECK(r.coadd.image()(1, 0) == 1.f);
+    CHECK((r.coadd.mask()(1, 0) & nodata) == 0u);
+}
+
+TEST_CASE("WeightedMean with the scatter variance runs on the accumulating engine: by hand, and tiling-independent") {
+    // {1, 2, 3} with weights {1, 2, 1}: mean (1 + 4 + 3)/4 = 2; Σw·d² = 1 + 0 + 1 = 2, Σw = 4, Σw² = 6;
+    // s² = (2/4)·(16/(16 − 6)) = 0.8; variance s²·Σw²/(Σw)² = 0.8·6/16 = 0.3. Pixel (2,1): input 1 BAD, so
+    // {1, 3} with weights {1, 1}: mean 2, s² = 2, variance 2·2/4 = 1.
+    std::vector<MaskedImageF> in{flat(1.f), flat(2.f), flat(3.f)};
+    in[1].mask()(2, 1) = bit("BAD");
+    StackConfig cfg = unit_cfg();
+    cfg.weights = {1, 2, 1};
+    cfg.variance = VarianceSource::scatter;
+    auto r = Stacker<WeightedMean>(cfg)(views(in), box32);
+    CHECK(r.coadd.image()(0, 0) == doctest::Approx(2.0));
+    CHECK(r.coadd.variance()(0, 0) == doctest::Approx(0.3));
+    CHECK(r.coadd.image()(2, 1) == doctest::Approx(2.0));
+    CHECK(r.coadd.variance()(2, 1) == doctest::Approx(1.0));
+    // random stacks: the same bits for any tile size and thread count
+    Box2I const box = Box2I::from_min_size({1, 2}, {45, 9});
+    auto const rin = random_stack(7, box, 11);
+    StackConfig c1 = unit_cfg();
+    c1.variance = VarianceSource::scatter;
+    c1.weights = {1, 2, 3, 1, 2, 3, 0.5};
+    StackConfig c2 = c1;
+    c2.tile_size = {16, 4};
+    c2.threads = 3;
+    auto a = Stacker<WeightedMean>(c1)(views(rin), box);
+    auto b = Stacker<WeightedMean>(c2)(views(rin), box);
+    for (int y = 0; y < box.height(); ++y)
+        for (int x = 0; x < box.width(); ++x) {
+            float const va = a.coadd.variance()(x, y), vb = b.coadd.variance()(x, y);
+            CHECK(std::memcmp(&va, &vb, sizeof va) == 0);
+            CHECK(a.coadd.image()(x, y) == b.coadd.image()(x, y));
+        }
+}

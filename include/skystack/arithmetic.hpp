@@ -186,7 +186,14 @@ void image_op(ImageView<T> lhs, ImageView<T const> rhs, double c, char const* wh
 template <ArithOp Op, class T>
 void image_scalar_op(ImageView<T> lhs, T s) noexcept {
     std::ptrdiff_t const n = lhs.width();
-    for (int y = 0; y < lhs.height(); ++y) image_scalar_row<Op>(lhs.row(y).data(), s, n);
+    if constexpr (Op == ArithOp::div && std::is_floating_point_v<T>) {
+        // afw's Image<float/double>::operator/=(s) multiplies by 1/s (formed in the pixel type), which can differ
+        // from a true division by one ulp; skystack matches it so that ported results agree bit for bit.
+        T const inv = T(1) / s;
+        for (int y = 0; y < lhs.height(); ++y) image_scalar_row<ArithOp::mul>(lhs.row(y).data(), inv, n);
+    } else {
+        for (int y = 0; y < lhs.height(); ++y) image_scalar_row<Op>(lhs.row(y).data(), s, n);
+    }
 }
 
 template <ArithOp Op, class T, class V>

@@ -4,6 +4,7 @@
 #include <skystack/error.hpp>
 #include <skystack/pixel_traits.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <initializer_list>
@@ -193,12 +194,24 @@ public:
     /// Comma-separated names of the planes set in v (afw interpret); unknown bits appear as "bit<N>".
     [[nodiscard]] std::string describe(MaskPixel v) const {
         std::lock_guard lock(m_mutex);
-        std::string out;
+        // afw's Mask::interpret lists the names in name order (its dictionary is a std::map); bits without a name
+        // follow as "bitN" in bit order (afw leaves them out; skystack keeps them visible).
+        std::vector<std::string> named;
+        std::string unnamed;
         for (int i = 0; i < max_planes; ++i) {
             if (!(v & (MaskPixel(1) << i))) continue;
-            if (!out.empty()) out += ',';
-            out += m_names[i].empty() ? "bit" + std::to_string(i) : m_names[i];
+            if (!m_names[i].empty())
+                named.push_back(m_names[i]);
+            else
+                unnamed += (unnamed.empty() ? "bit" : ",bit") + std::to_string(i);
         }
+        std::sort(named.begin(), named.end());
+        std::string out;
+        for (auto const& n : named) {
+            if (!out.empty()) out += ',';
+            out += n;
+        }
+        if (!unnamed.empty()) out += (out.empty() ? "" : ",") + unnamed;
         return out;
     }
     /// True when both registries map the same names to the same bits.

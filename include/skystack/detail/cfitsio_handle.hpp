@@ -7,15 +7,25 @@
 
 #include <fitsio.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <new>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
+
+// cfitsio's own gzip inflater (exported, declared in its internal fitsio2.h, which we do not include).
+extern "C" int uncompress2mem_from_mem(char* inmemptr, std::size_t inmemsize, char** buffptr, std::size_t* buffsize,
+                                       void* (*mem_realloc)(void* p, std::size_t newsize), std::size_t* filesize,
+                                       int* status);
 
 namespace skystack::detail {
 
@@ -36,11 +46,17 @@ inline std::string cfitsio_message(int status) {
 
 /// Throw FitsError: "<what> (file '<file>', HDU <hdu>): cfitsio status <s>: <message>".
 /// @param hdu 0-based HDU index (0 = primary), or -1 when unknown; FitsError::hdu() holds it 1-based (0 unknown).
+/// For the statuses of a failed system call (create, write, seek, close), the OS reason cfitsio does not report:
+/// "No space left on device". Writers clear errno before the calls that can fail so that it is not stale.
 [[noreturn]] inline void throw_fits(std::string const& what, std::string const& file, int hdu, int status) {
+    int const os = errno;
     std::string m = what + " (file '" + file + "'";
     if (hdu >= 0) m += ", HDU " + std::to_string(hdu);
     m += ")";
     if (status != 0) m += ": cfitsio status " + std::to_string(status) + ": " + cfitsio_message(status);
+    bool const syscall =
+        status == FILE_NOT_CREATED || status == WRITE_ERROR || status == FILE_NOT_CLOSED || status == SEEK_ERROR;
+    if (syscall && os != 0) m += ": " + std::string(std::strerror(os));
     throw FitsError(m, file, hdu + 1, status);
 }
 
@@ -50,6 +66,7 @@ class FitsHandle {
         void* data = nullptr;
         std::size_t size = 0;
         std::vector<std::byte> padded; // a copy when the input is not whole 2880-byte FITS blocks
+        std::size_t given = 0;         // bytes the caller gave (before padding): what a truncation check compares to
     };
     fitsfile* m_f = nullptr;
     std::string m_name;
@@ -72,12 +89,15 @@ public:
     }
     ~FitsHandle() { close_quietly(); }
 
-    /// Open an existing file read-only. The name is taken literally (no cfitsio extended-filename syntax).
+    /// Open an existing file read-only. The name is taken literally (no cfitsio extended-filename syntax). A
+    /// gzip-compressed file (`.fits.gz`, recognised by its magic bytes) is inflated into memory and read from there,
+    /// so that size checks and the header prescan see the FITS bytes, not the compressed ones.
     static FitsHandle open_read(std::filesystem::path const& path) {
         std::string const name = path.string();
         std::error_code ec;
         if (!std::filesystem::is_regular_file(path, ec))
             throw_fits("cannot open FITS file for reading: no such regular file", name, -1, 0);
+        if (auto inflated = gunzip_file(path, name)) return open_owned(std::move(*inflated), name);
         {
             std::ifstream in(path, std::ios::binary);
             auto const bad = fits_prescan([&](std::uint64_t off, char* dst, std::size_t n) {
@@ -104,6 +124,7 @@ public:
     static FitsHandle open_memory(std::span<std::byte const> bytes, std::string name) {
         if (bytes.empty()) throw_fits("cannot open FITS data: the buffer is empty", name, -1, 0);
         auto mem = std::make_unique<Memory>();
+        mem->given = bytes.size();
         constexpr std::size_t block = 2880;
         if (bytes.size() % block == 0) {
             mem->data = const_cast<std::byte*>(bytes.data()); // NOLINT: READONLY, never written
@@ -115,6 +136,67 @@ public:
             mem->data = mem->padded.data();
             mem->size = mem->padded.size();
         }
+        return open_prepared(std::move(mem), std::move(name));
+    }
+
+private:
+    /// Open bytes the handle owns (an inflated .gz file).
+    static FitsHandle open_owned(std::vector<std::byte> bytes, std::string const& name) {
+        if (bytes.empty()) throw_fits("cannot open FITS file: it inflates to no data", name, -1, 0);
+        auto mem = std::make_unique<Memory>();
+        mem->given = bytes.size();
+        constexpr std::size_t block = 2880;
+        mem->padded = std::move(bytes);
+        mem->padded.resize((mem->given + block - 1) / block * block, std::byte{0});
+        mem->data = mem->padded.data();
+        mem->size = mem->padded.size();
+        return open_prepared(std::move(mem), name);
+    }
+
+    static std::size_t& gunzip_limit() noexcept {
+        thread_local std::size_t limit = 0;
+        return limit;
+    }
+
+    /// The inflated contents of a gzip file; nullopt when `path` is not gzip-compressed. @throws FitsError
+    static std::optional<std::vector<std::byte>> gunzip_file(std::filesystem::path const& path,
+                                                             std::string const& name) {
+        std::ifstream in(path, std::ios::binary);
+        unsigned char magic[2] = {};
+        if (!in.read(reinterpret_cast<char*>(magic), 2) || magic[0] != 0x1f || magic[1] != 0x8b) return std::nullopt;
+        in.seekg(0, std::ios::end);
+        auto const csize = std::size_t(in.tellg());
+        std::vector<char> packed(csize);
+        in.seekg(0);
+        if (!in.read(packed.data(), std::streamsize(csize)))
+            throw_fits("cannot read the gzip-compressed FITS file", name, -1, 0);
+        std::size_t cap = std::max<std::size_t>(csize * 4, 2880);
+        char* out = static_cast<char*>(std::malloc(cap));
+        if (!out) throw std::bad_alloc();
+        std::size_t got = 0;
+        int status = 0;
+        // Deflate expands at most ~1032:1: an honest file inflates to under 1100 x its size. Growing past that is a
+        // corrupt stream (cfitsio's inflater grows its buffer without end on some truncated ones) or a bomb.
+        gunzip_limit() = csize * 1100 + (std::size_t(1) << 20);
+        int const rc = uncompress2mem_from_mem(
+            packed.data(), csize, &out, &cap,
+            [](void* p, std::size_t n) -> void* {
+                if (n <= gunzip_limit()) return std::realloc(p, n);
+                std::free(p); // cfitsio overwrites its pointer with the null we return
+                return nullptr;
+            },
+            &got, &status);
+        std::unique_ptr<char, decltype(&std::free)> const owner(out, &std::free);
+        if (rc != 0 || status != 0) {
+            fits_clear_errmsg();
+            throw_fits("cannot inflate the gzip-compressed FITS file (truncated or corrupt gzip data)", name, -1, 0);
+        }
+        std::vector<std::byte> bytes(got);
+        std::memcpy(bytes.data(), out, got);
+        return bytes;
+    }
+
+    static FitsHandle open_prepared(std::unique_ptr<Memory> mem, std::string name) {
         auto const bad = fits_prescan([&](std::uint64_t off, char* dst, std::size_t n) {
             if (off > mem->size || n > mem->size - off) return false;
             std::memcpy(dst, static_cast<char const*>(mem->data) + off, n);
@@ -133,6 +215,7 @@ public:
         return FitsHandle(f, std::move(name), std::move(mem));
     }
 
+public:
     /// Create a new file (which must not exist). The name is taken literally.
     static FitsHandle create(std::filesystem::path const& path) {
         std::string const name = path.string();
@@ -151,9 +234,9 @@ public:
     [[nodiscard]] fitsfile* get() const noexcept { return m_f; }
     [[nodiscard]] std::string const& name() const noexcept { return m_name; }
     [[nodiscard]] bool in_memory() const noexcept { return m_mem != nullptr; }
-    /// Size in bytes of the underlying data (file or buffer).
+    /// Size in bytes of the underlying data (file or buffer, not the zero padding added to a short buffer).
     [[nodiscard]] std::size_t byte_size() const {
-        if (m_mem) return m_mem->size;
+        if (m_mem) return m_mem->given;
         std::error_code ec;
         auto s = std::filesystem::file_size(m_name, ec);
         return ec ? std::size_t(-1) : std::size_t(s);

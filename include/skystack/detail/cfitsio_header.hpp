@@ -271,6 +271,9 @@ inline void write_card(FitsHandle const& h, fits::Card const& c) {
             c.value);
     }
     if (status != 0) h.fail("cannot write header keyword '" + c.keyword + "'", status);
+    // cfitsio leaves warnings on its message stack even when a write succeeds (one per HIERARCH keyword); they
+    // would be reported with the next, unrelated failure.
+    fits_clear_errmsg();
 }
 
 /// Append the user's cards, skipping structural and managed keywords.

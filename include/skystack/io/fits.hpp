@@ -24,9 +24,12 @@
 #include <array>
 #include <atomic>
 #include <bit>
+#include <cerrno>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -35,14 +38,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-// cfitsio's own gzip inflater (exported, declared in its internal fitsio2.h, which we do not include).
-extern "C" int uncompress2mem_from_mem(char* inmemptr, std::size_t inmemsize, char** buffptr, std::size_t* buffsize,
-                                       void* (*mem_realloc)(void* p, std::size_t newsize), std::size_t* filesize,
-                                       int* status);
 
 // cfitsio's raw byte I/O at the current position (exported, declared in fitsio2.h): the fast path for plain images.
 extern "C" int ffpbyt(fitsfile* fptr, long long nbytes, void* buffer, int* status);
@@ -94,8 +93,10 @@ struct ReadOptions {
     /// primary, the image HDU's header (merged with the primary when INHERIT = T) otherwise; structural cards and
     /// the xy0 / MP_ cards consumed by the reader are removed.
     Header* metadata = nullptr;
-    /// Refuse (LengthError) to read a region of more pixels than this per plane; 0 = no limit. For untrusted files.
-    std::int64_t max_pixels = 0;
+    /// Refuse (LengthError) to read a region of more pixels than this per plane; 0 = no limit. The default,
+    /// 2^28 pixels (16384 x 16384, 1 GiB as float), bounds what a hostile header can make the reader allocate;
+    /// raise it (or set 0) for larger images. Sizes are also checked against the file before anything is allocated.
+    std::int64_t max_pixels = std::int64_t(1) << 28;
 };
 
 /// What an image HDU holds, without reading its pixels.
@@ -105,6 +106,22 @@ struct ImageInfo {
     int bitpix = 0;          ///< equivalent BITPIX (BZERO folded in: 20 = uint16, 40 = uint32, 80 = uint64)
     bool compressed = false; ///< tile-compressed HDU
     std::string extname{};   ///< EXTNAME, empty when absent
+};
+
+/// How a file stores a masked image (see fits::inspect).
+enum class Layout {
+    plain,          ///< an image only (no HDU named IMAGE, MASK or VARIANCE): read with a zero mask and variance
+    afw,            ///< afw's layout: empty primary HDU, then extensions named IMAGE, MASK and VARIANCE
+    primary_masked, ///< the image in the primary HDU, its mask and variance in extensions named MASK and VARIANCE
+};
+
+/// Where a file's planes are, as read_masked_image finds them.
+struct FileLayout {
+    Layout kind = Layout::plain;
+    int image = -1;    ///< 0-based HDU of the image
+    int mask = -1;     ///< 0-based HDU of the mask; -1 for Layout::plain
+    int variance = -1; ///< 0-based HDU of the variance; -1 for Layout::plain
+    int hdus = 0;      ///< number of HDUs cfitsio could read
 };
 
 namespace detail {
@@ -278,15 +295,54 @@ inline void validate_compressed_hdu(FitsHandle const& h) {
                     h.fail("corrupt tile-compressed HDU: RICE_1 tile " + std::to_string(r) + " is damaged", 0);
                 continue;
             }
-            inflated.resize(std::size_t(tile_pixels) * 8 + 64);
+            // Deflate expands at most ~1032:1, so an honest tile of `len` bytes inflates to under 1100 * len + 4 KiB:
+            // the buffer never needs more (a hostile 8 KB tile declaring 16384^2 pixels costs 9 MB, not 2 GB).
+            long long const this_tile = [&] {
+                long long const tx = (r - 1) % ntx, ty = (r - 1) / ntx;
+                return std::max(0LL, std::min(tdim[0], zdim[0] - tx * tdim[0])) *
+                       std::max(0LL, std::min(tdim[1], zdim[1] - ty * tdim[1]));
+            }();
+            long long const bound = std::min(tile_pixels * 8 + 64, len * 1100 + 4096);
+            inflated.resize(std::size_t(bound));
             char* out = reinterpret_cast<char*>(inflated.data());
             std::size_t outsize = inflated.size(), got = 0;
             // no realloc: a stream that inflates past one tile is corrupt
             if (uncompress2mem_from_mem(reinterpret_cast<char*>(tile.data()), tile.size(), &out, &outsize, nullptr,
                                         &got, &status))
                 h.fail("corrupt tile-compressed HDU: GZIP tile " + std::to_string(r) + " does not inflate", status);
+            // every pixel is at least one byte: a shorter stream cannot fill its tile (cfitsio would allocate the
+            // whole tile before finding out)
+            if ((long long)got < this_tile)
+                h.fail("corrupt tile-compressed HDU: GZIP tile " + std::to_string(r) + " inflates to " +
+                           std::to_string(got) + " bytes, too few for its " + std::to_string(this_tile) + " pixels",
+                       0);
         }
     }
+}
+
+/// When the current HDU carries CHECKSUM and DATASUM (fits::write writes them), check that its header blocks
+/// still add up with DATASUM to the ones'-complement zero of the FITS checksum convention: any damaged header card
+/// (a changed BITPIX, an MP_ card, an EXTNAME) is then a FitsError. Reads only the header, never the data (which
+/// is what DATASUM covers: checking it would read whole planes for every sub-region read).
+inline void verify_header_checksum(FitsHandle const& h, long long headstart, long long datastart) {
+    fitsfile* f = h.get();
+    int status = 0;
+    char checksum[FLEN_VALUE] = {}, datasum[FLEN_VALUE] = {};
+    if (fits_read_key(f, TSTRING, "CHECKSUM", checksum, nullptr, &status) ||
+        fits_read_key(f, TSTRING, "DATASUM", datasum, nullptr, &status)) {
+        fits_clear_errmsg();
+        return;
+    }
+    char* end = nullptr;
+    unsigned long const dsum = std::strtoul(datasum, &end, 10);
+    if (end == datasum || *end != '\0' || dsum > 0xFFFFFFFFul)
+        h.fail(std::string("damaged header: DATASUM = '") + datasum + "' is not a 32-bit checksum", 0);
+    unsigned long sum = dsum;
+    long const nrec = long((datastart - headstart) / 2880);
+    if (ffmbyt(f, headstart, 0 /* REPORT_EOF */, &status) || ffcsum(f, nrec, &sum, &status))
+        h.fail("cannot read the header to verify its CHECKSUM", status);
+    if (sum != 0xFFFFFFFFul && sum != 0)
+        h.fail("damaged header: its CHECKSUM does not match (a card was changed after the file was written)", 0);
 }
 
 /// Geometry of the current HDU's image. @throws FitsError when it is not a 2-D image.
@@ -316,12 +372,24 @@ inline ImageInfo current_image_info(FitsHandle const& h) {
     // Uncompressed (or table) data must lie inside the file: catch truncation before allocating.
     long long headstart = 0, datastart = 0, dataend = 0;
     if (fits_get_hduaddrll(f, &headstart, &datastart, &dataend, &status)) h.fail("cannot locate the HDU", status);
+    // (checked arithmetic: NAXIS1 x NAXIS2 x bytes can pass 2^63 for NAXISn <= 2^31 - 1)
     std::size_t const size = h.byte_size();
-    long long const need = info.compressed ? dataend : datastart + naxes[0] * naxes[1] * (std::abs(bitpix) / 8);
-    if (size != std::size_t(-1) && need > (long long)(size))
-        h.fail("file is truncated: HDU data needs " + std::to_string(need) + " bytes but the file has " +
-                   std::to_string(size),
-               0);
+    if (size != std::size_t(-1)) {
+        long long const avail =
+            (long long)std::min<std::size_t>(size, std::size_t(std::numeric_limits<long long>::max()));
+        long long const bytes = std::abs(bitpix) / 8;
+        bool const fits_in =
+            info.compressed ? dataend <= avail
+                            : datastart <= avail && bytes > 0 && naxes[0] <= (avail - datastart) / bytes / naxes[1];
+        if (!fits_in) {
+            std::string const need = info.compressed
+                                         ? std::to_string(dataend)
+                                         : std::to_string(datastart) + " + " + std::to_string(naxes[0]) + " x " +
+                                               std::to_string(naxes[1]) + " x " + std::to_string(bytes);
+            h.fail("file is truncated: HDU data needs " + need + " bytes but the file has " + std::to_string(size), 0);
+        }
+    }
+    verify_header_checksum(h, headstart, datastart);
     Header const cards = skystack::detail::read_cards(h);
     Point2I const xy0 = skystack::detail::xy0_from_cards(cards, h);
     try {
@@ -368,6 +436,125 @@ inline int pick_hdu(FitsHandle& h, int requested, char const* name) {
         if (fits::detail::iequals(names[i], name)) return int(i);
     if (names.size() < 2) throw_fits("file has no image data (empty primary HDU, no extension)", h.name(), 0, 0);
     return 1;
+}
+
+/// The plane an EXTNAME / EXTTYPE value names: 0 image, 1 mask, 2 variance, -1 none.
+inline int plane_role(std::string_view name) noexcept {
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (fits::detail::iequals(name, "IMAGE")) return 0;
+    if (fits::detail::iequals(name, "MASK")) return 1;
+    if (fits::detail::iequals(name, "VARIANCE")) return 2;
+    return -1;
+}
+
+/// Find and check the planes of a masked image. A file is taken to claim a masked layout as soon as one HDU is
+/// named IMAGE, MASK or VARIANCE (EXTNAME or EXTTYPE); such a file must then hold all three planes (the image may
+/// be the primary HDU: Layout::primary_masked), each a readable 2-D image inside the file, of one size, with an
+/// integer mask and a floating-point variance. Anything else is a FitsError naming the file and the HDU, never a
+/// plain image with the mask and variance dropped. `requested` >= 0 is the image HDU (the mask and variance are
+/// the next two; with no HDU after it, it is read as a plain image unless it is named IMAGE, MASK or VARIANCE).
+inline FileLayout masked_layout(FitsHandle& h, int requested = -1) {
+    static constexpr char const* role_name[3] = {"IMAGE", "MASK", "VARIANCE"};
+    FileLayout out;
+    out.hdus = h.num_hdus();
+    if (requested >= 0) {
+        out.image = requested;
+        if (requested + 1 >= out.hdus) { // nothing after it: a plain image, unless it is named as an afw plane
+            h.move_to(requested);
+            char v[FLEN_VALUE] = {};
+            int status = 0;
+            bool named = false;
+            for (char const* key : {"EXTNAME", "EXTTYPE"}) {
+                if (fits_read_key(h.get(), TSTRING, key, v, nullptr, &status) == 0) named = named || plane_role(v) >= 0;
+                status = 0;
+                fits_clear_errmsg();
+            }
+            if (!named) return out;
+        }
+        out.kind = Layout::afw;
+        out.mask = requested + 1;
+        out.variance = requested + 2;
+    } else {
+        int idx[3] = {-1, -1, -1};
+        for (int i = 0; i < out.hdus; ++i) {
+            h.move_to(i);
+            int by_name = -1, by_type = -1;
+            std::string name, type;
+            for (auto [key, dst, role] :
+                 {std::tuple{"EXTNAME", &name, &by_name}, std::tuple{"EXTTYPE", &type, &by_type}}) {
+                char v[FLEN_VALUE] = {};
+                int status = 0;
+                if (fits_read_key(h.get(), TSTRING, key, v, nullptr, &status) == 0) {
+                    *dst = v;
+                    *role = plane_role(v);
+                } else {
+                    fits_clear_errmsg();
+                }
+            }
+            if (by_name >= 0 && by_type >= 0 && by_name != by_type)
+                h.fail("EXTNAME '" + name + "' and EXTTYPE '" + type + "' disagree: damaged masked-image file", 0);
+            int const r = by_name >= 0 ? by_name : by_type;
+            if (r < 0) continue;
+            if (idx[r] >= 0)
+                h.fail(std::string("two HDUs (") + std::to_string(idx[r]) + " and " + std::to_string(i) +
+                           ") are named " + role_name[r] + ": damaged masked-image file",
+                       0);
+            idx[r] = i;
+        }
+        if (idx[0] < 0 && idx[1] < 0 && idx[2] < 0) {
+            out.image = pick_hdu(h, -1, "IMAGE");
+            return out;
+        }
+        out.kind = Layout::afw;
+        if (idx[0] < 0 && primary_has_pixels(h)) {
+            out.kind = Layout::primary_masked;
+            idx[0] = 0;
+        }
+        for (int r = 0; r < 3; ++r) {
+            if (idx[r] >= 0) continue;
+            // Say why the plane is missing: cfitsio's error for the first HDU it could not read, if any.
+            std::string why = "the file has " + std::to_string(out.hdus) + " readable HDUs";
+            fitsfile* f = h.get();
+            int status = 0, type = 0;
+            if (fits_movabs_hdu(f, out.hdus + 1, &type, &status) && status != END_OF_FILE)
+                why +=
+                    "; HDU " + std::to_string(out.hdus) + " is damaged: " + skystack::detail::cfitsio_message(status);
+            else
+                fits_clear_errmsg();
+            int const at = r == 0 ? (idx[1] >= 0 ? idx[1] - 1 : 1) : (idx[r - 1] >= 0 ? idx[r - 1] + 1 : r + 1);
+            throw_fits(std::string("masked-image file without a ") + role_name[r] + " HDU (truncated or damaged; " +
+                           why + ")",
+                       h.name(), at, 0);
+        }
+        out.image = idx[0];
+        out.mask = idx[1];
+        out.variance = idx[2];
+    }
+    // The three planes: readable 2-D images of one size, integer mask, floating variance.
+    int const hdus[3] = {out.image, out.mask, out.variance};
+    ImageInfo info[3];
+    for (int r = 0; r < 3; ++r) {
+        if (hdus[r] >= out.hdus)
+            throw_fits(std::string("masked-image file without a ") + role_name[r] + " HDU: the file has " +
+                           std::to_string(out.hdus) + " readable HDUs (truncated or damaged)",
+                       h.name(), hdus[r], 0);
+        h.move_to(hdus[r]);
+        info[r] = current_image_info(h);
+    }
+    for (int r = 1; r < 3; ++r)
+        if (info[r].bbox != info[0].bbox)
+            throw_fits(skystack::detail::msg("masked-image planes differ: ", role_name[r], " bbox ", info[r].bbox,
+                                             " but IMAGE bbox ", info[0].bbox, " (HDU ", hdus[0], ")"),
+                       h.name(), hdus[r], 0);
+    if (info[1].bitpix < 0)
+        throw_fits(skystack::detail::msg("masked-image MASK HDU holds floating-point pixels (BITPIX ", info[1].bitpix,
+                                         "); a mask is an integer image"),
+                   h.name(), hdus[1], 0);
+    if (info[2].bitpix > 0)
+        throw_fits(skystack::detail::msg("masked-image VARIANCE HDU holds integer pixels (BITPIX ", info[2].bitpix,
+                                         "); a variance is a floating-point image"),
+                   h.name(), hdus[2], 0);
+    return out;
 }
 
 /// Resolve the region to read (local, 0-based in the file) from a parent bbox. @throws LengthError
@@ -449,7 +636,7 @@ inline std::optional<RawLayout> raw_layout(int dt) noexcept {
 /// Write the pixels of an uncompressed image HDU whose header is complete, bypassing cfitsio's per-value
 /// conversion (it converts through a 28 kB buffer): big-endian encoding into 4 MiB chunks, written raw.
 template <class T>
-void write_raw(FitsHandle const& h, ImageView<T const> img, bool flip) {
+std::uint32_t write_raw(FitsHandle const& h, ImageView<T const> img, bool flip) {
     using C = raw_codec<T>;
     fitsfile* f = h.get();
     int status = 0;
@@ -460,8 +647,25 @@ void write_raw(FitsHandle const& h, ImageView<T const> img, bool flip) {
     std::size_t const cap = (std::size_t(1) << 22) / sizeof(T);
     std::vector<typename C::U> buf(std::min(cap, std::size_t(img.width()) * std::size_t(img.height())));
     std::size_t n = 0;
+    std::uint64_t sum = 0; // DATASUM: ones'-complement sum of the big-endian 32-bit words (folded at the end)
     auto flush = [&] {
-        if (n && ffpbyt(f, (long long)(n * sizeof(T)), buf.data(), &status)) h.fail("cannot write pixels", status);
+        if (!n) return;
+        // every chunk but the last is a multiple of 4 bytes; the last is padded with zeros, as the file is
+        auto const* bytes = reinterpret_cast<unsigned char const*>(buf.data());
+        std::size_t const nb = n * sizeof(T);
+        std::size_t i = 0;
+        for (; i + 4 <= nb; i += 4) {
+            std::uint32_t w;
+            std::memcpy(&w, bytes + i, 4);
+            if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap32(w);
+            sum += w;
+        }
+        if (i < nb) {
+            std::uint64_t w = 0;
+            for (std::size_t k = 0; k < 4; ++k) w = w << 8 | (i + k < nb ? bytes[i + k] : 0u);
+            sum += w;
+        }
+        if (ffpbyt(f, (long long)nb, buf.data(), &status)) h.fail("cannot write pixels", status);
         n = 0;
     };
     for (int y = 0; y < img.height(); ++y) {
@@ -475,6 +679,8 @@ void write_raw(FitsHandle const& h, ImageView<T const> img, bool flip) {
         }
     }
     flush();
+    while (sum >> 32) sum = (sum & 0xFFFFFFFFu) + (sum >> 32);
+    return std::uint32_t(sum);
 }
 
 /// Read `region` of an uncompressed HDU stored exactly as T (see raw_layout) straight into `out`.
@@ -500,21 +706,30 @@ void read_raw(FitsHandle const& h, ImageInfo const& info, Box2I region, ImageVie
     }
 }
 
-/// Read `region` (0-based file pixels) of the current HDU into `out` (same size) as cfitsio datatype `dt`.
+/// Read `region` (0-based file pixels) of the current HDU into `out` (same size) as cfitsio datatype `dt`. A
+/// tile-compressed HDU must have passed validate_compressed_hdu.
 template <class T>
 void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, ImageView<T> out, int dt) {
     fitsfile* f = h.get();
     int status = 0, anynul = 0;
     T nul{};
     if constexpr (std::is_floating_point_v<T>) nul = std::numeric_limits<T>::quiet_NaN();
-    void* nulp = std::is_floating_point_v<T> ? static_cast<void*>(&nul) : nullptr;
+    // Floating-point pixels read as integers: cfitsio flags NaN (and null) pixels only when given a null value, and
+    // casts them to 0 or INT_MIN otherwise; a NaN has no integer value, so it is an error (anynul, below).
+    bool const nan_check = std::is_integral_v<T> && info.bitpix < 0;
+    if (nan_check) nul = T(1); // cfitsio takes a null value of 0 as "no null checking"
+    void* nulp = std::is_floating_point_v<T> || nan_check ? static_cast<void*>(&nul) : nullptr;
     long inc[2] = {1, 1};
     auto read_box = [&](Box2I b, T* dst) {
         long fp[2] = {long(b.min_x()) + 1, long(b.min_y()) + 1};
         long lp[2] = {long(b.max_x()) + 1, long(b.max_y()) + 1};
         if (fits_read_subset(f, dt, fp, lp, inc, nulp, dst, &anynul, &status)) h.fail("cannot read pixels", status);
+        if (nan_check && anynul)
+            h.fail(skystack::detail::msg("NaN or null pixel in the region ", b.shifted_by(info.bbox.min().as_extent()),
+                                         " of a floating-point image (BITPIX ", info.bitpix,
+                                         ") cannot be read into an integer pixel type"),
+                   0);
     };
-    if (info.compressed) validate_compressed_hdu(h);
     if (!info.compressed) {
         if (auto const raw = raw_layout(dt); raw && sizeof(T) * 8 == std::size_t(std::abs(raw->bitpix))) {
             int bitpix = 0;
@@ -527,18 +742,29 @@ void read_region(FitsHandle const& h, ImageInfo const& info, Box2I region, Image
                 return read_raw<T>(h, info, region, out, raw->flip);
         }
     }
-    if constexpr (std::is_integral_v<T> && sizeof(T) == 8) {
-        if (info.compressed) { // cfitsio cannot decompress into 64-bit integers; compressed data fits a double
+    if constexpr (std::is_integral_v<T>) {
+        // Through doubles: cfitsio cannot decompress into 64-bit integers, and does not flag NaN when it converts
+        // decompressed floating-point tiles to integers. Compressed data fits a double.
+        if (info.compressed && (sizeof(T) == 8 || info.bitpix < 0)) {
             std::vector<double> tmp(std::size_t(region.area()));
             long fp[2] = {long(region.min_x()) + 1, long(region.min_y()) + 1};
             long lp[2] = {long(region.max_x()) + 1, long(region.max_y()) + 1};
-            if (fits_read_subset(f, TDOUBLE, fp, lp, inc, nullptr, tmp.data(), &anynul, &status))
+            double dnul = std::numeric_limits<double>::quiet_NaN();
+            if (fits_read_subset(f, TDOUBLE, fp, lp, inc, &dnul, tmp.data(), &anynul, &status))
                 h.fail("cannot read pixels", status);
+            constexpr double lo = double(std::numeric_limits<T>::min());
+            constexpr double hi = sizeof(T) == 8 ? (std::is_unsigned_v<T> ? 0x1p64 : 0x1p63)
+                                                 : double(std::numeric_limits<T>::max()) + 1.0;
             for (int y = 0; y < region.height(); ++y)
                 for (int x = 0; x < region.width(); ++x) {
                     double const v = tmp[std::size_t(y) * std::size_t(region.width()) + std::size_t(x)];
-                    if (!(v >= double(std::numeric_limits<T>::min()) && v < 0x1p64 &&
-                          (std::is_unsigned_v<T> || v < 0x1p63)))
+                    if (std::isnan(v))
+                        h.fail(skystack::detail::msg("NaN or null pixel at ", x + region.min_x() + info.bbox.min_x(),
+                                                     ", ", y + region.min_y() + info.bbox.min_y(),
+                                                     " of a floating-point image (BITPIX ", info.bitpix,
+                                                     ") cannot be read into an integer pixel type"),
+                               0);
+                    if (!(v >= lo && v < hi))
                         h.fail("pixel value " + std::to_string(v) + " does not fit the requested integer type",
                                NUM_OVERFLOW);
                     out(x, y) = T(v);
@@ -565,6 +791,7 @@ Image<T> read_image_hdu(FitsHandle& h, int hdu, Box2I want, Header* metadata, st
     h.move_to(hdu);
     ImageInfo const info = current_image_info(h);
     Box2I const region = local_region(info, want, h.name(), max_pixels);
+    if (info.compressed) validate_compressed_hdu(h); // before allocating: a hostile tile header costs nothing
     Image<T> img(region.shifted_by(info.bbox.min().as_extent()));
     read_region<T>(h, info, region, img.view(), cfitsio_type<T>::datatype);
     if (metadata) *metadata = skystack::detail::metadata_of(h, hdu);
@@ -606,6 +833,7 @@ inline Mask read_mask_hdu(FitsHandle& h, int hdu, Box2I want, std::shared_ptr<Ma
     h.move_to(hdu);
     ImageInfo const info = current_image_info(h);
     Box2I const region = local_region(info, want, h.name(), max_pixels);
+    if (info.compressed) validate_compressed_hdu(h);
     Mask mask(region.shifted_by(info.bbox.min().as_extent()), target);
     // BITPIX 32 without BZERO holds afw's int32 bit pattern: read it unconverted. Anything else converts.
     int const dt = info.bitpix == LONG_IMG ? TINT : TUINT;
@@ -657,6 +885,53 @@ inline void set_compression(FitsHandle const& h, WriteOptions const& o, bool flo
     h.check(status, "cannot set the compression parameters");
 }
 
+/// Write the pixels of the current (just created) image HDU.
+/// Returns the DATASUM when the pixels went through write_raw (which sums them on the way), else nullopt.
+template <class T>
+std::optional<std::uint32_t> write_pixels(FitsHandle const& h, ImageView<T const> img, WriteOptions const& o,
+                                          int datatype) {
+    fitsfile* f = h.get();
+    int status = 0;
+    if (o.compression == Compression::none) {
+        if (auto const raw = raw_layout(datatype); raw && sizeof(T) * 8 == std::size_t(std::abs(raw->bitpix)))
+            return write_raw<T>(h, img, raw->flip);
+    }
+    // cfitsio compresses a tile when a write reaches its end, from what was written in that call only: a tile
+    // spanning several rows must be written by one call. So pixels go out in bands of whole tile rows (the tile
+    // height; 1 row per tile by default), copied to a contiguous buffer unless the image already is contiguous.
+    bool const quantize = std::is_floating_point_v<T> && o.quantize_level > 0;
+    long const band = o.compression != Compression::none ? std::max(1L, o.tile[1])
+                      : img.is_contiguous()              ? long(img.height())
+                                                         : 1L;
+    // cfitsio's quantizer does not recognise NaN; afw marks nulls as -inf and passes that as the null value.
+    T nulval = std::is_floating_point_v<T> ? -std::numeric_limits<T>::infinity() : T(0);
+    std::vector<T> buf;
+    auto const w = static_cast<std::size_t>(img.width());
+    for (long y0 = 0; y0 < img.height(); y0 += band) {
+        long const rows = std::min<long>(band, img.height() - y0);
+        T const* px = img.row(int(y0)).data();
+        if (quantize || (rows > 1 && !img.is_contiguous())) {
+            buf.resize(w * std::size_t(rows));
+            for (long r = 0; r < rows; ++r) {
+                auto const src = img.row(int(y0 + r));
+                T* dst = buf.data() + std::size_t(r) * w;
+                if constexpr (std::is_floating_point_v<T>)
+                    if (quantize) {
+                        for (std::size_t i = 0; i < w; ++i) dst[i] = std::isnan(src[i]) ? nulval : src[i];
+                        continue;
+                    }
+                std::copy(src.begin(), src.end(), dst);
+            }
+            px = buf.data();
+        }
+        long long const first = (long long)y0 * img.width() + 1, count = (long long)rows * img.width();
+        int const rc = quantize ? fits_write_imgnull(f, datatype, first, count, const_cast<T*>(px), &nulval, &status)
+                                : fits_write_img(f, datatype, first, count, const_cast<T*>(px), &status);
+        if (rc) h.fail("cannot write pixels", status);
+    }
+    return std::nullopt;
+}
+
 /// Create an image HDU of type T with xy0 cards, then write the pixels.
 template <class T>
 void write_plane(FitsHandle const& h, ImageView<T const> img, WriteOptions const& o, int imgtype, int datatype,
@@ -680,35 +955,29 @@ void write_plane(FitsHandle const& h, ImageView<T const> img, WriteOptions const
     skystack::detail::write_xy0_cards(h, img.xy0());
     if (planes)
         for (auto const& p : *planes) write_card(h, {"MP_" + p.name, std::int64_t(p.index), ""});
-    if (img.empty()) return;
-    if constexpr (std::is_floating_point_v<T>) {
-        if (o.quantize_level > 0) {
-            // cfitsio's quantizer does not recognise NaN; afw marks nulls as -inf and passes that as the null value.
-            T nulval = -std::numeric_limits<T>::infinity();
-            std::vector<T> buf(static_cast<std::size_t>(img.width()));
-            for (int y = 0; y < img.height(); ++y) {
-                auto const r = img.row(y);
-                for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = std::isnan(r[i]) ? nulval : r[i];
-                if (fits_write_imgnull(f, datatype, (long long)y * img.width() + 1, img.width(), buf.data(), &nulval,
-                                       &status))
-                    h.fail("cannot write pixels", status);
-            }
-            return;
-        }
+    // CHECKSUM/DATASUM let a reader tell a damaged header from a valid file (fits::inspect, read_masked_image).
+    // Placeholders now, so that filling them in later never grows the header.
+    write_card(h, {"CHECKSUM", std::string("0000000000000000"), "HDU checksum"});
+    write_card(h, {"DATASUM", std::string("0"), "data unit checksum"});
+    std::optional<std::uint32_t> const datasum =
+        img.empty() ? std::optional<std::uint32_t>(0) : write_pixels<T>(h, img, o, datatype);
+    if (!datasum) { // cfitsio wrote (and converted or compressed) the pixels: it sums them by reading them back
+        if (fits_write_chksum(f, &status)) h.fail("cannot write the HDU checksum", status);
+        return;
     }
-    if (o.compression == Compression::none) {
-        if (auto const raw = raw_layout(datatype); raw && sizeof(T) * 8 == std::size_t(std::abs(raw->bitpix)))
-            return write_raw<T>(h, img, raw->flip);
-    }
-    if (img.is_contiguous()) {
-        if (fits_write_img(f, datatype, 1, (long long)img.width() * img.height(), const_cast<T*>(img.data()), &status))
-            h.fail("cannot write pixels", status);
-    } else {
-        for (int y = 0; y < img.height(); ++y)
-            if (fits_write_img(f, datatype, (long long)y * img.width() + 1, img.width(),
-                               const_cast<T*>(img.row(y).data()), &status))
-                h.fail("cannot write pixels", status);
-    }
+    // The raw path summed the data on the way: only the header is read back (what fits_write_chksum does, less the
+    // second pass over the pixels).
+    long long hs = 0, ds = 0, de = 0;
+    std::string const dsum = std::to_string(*datasum);
+    if (fits_modify_key_str(f, "DATASUM", dsum.c_str(), "&", &status) || ffrdef(f, &status) ||
+        fits_get_hduaddrll(f, &hs, &ds, &de, &status))
+        h.fail("cannot write the HDU checksum", status);
+    unsigned long sum = *datasum;
+    if (ffmbyt(f, hs, 0 /* REPORT_EOF */, &status) || ffcsum(f, long((ds - hs) / 2880), &sum, &status))
+        h.fail("cannot write the HDU checksum", status);
+    char ascii[FLEN_VALUE] = {};
+    ffesum(sum, 1 /* complement */, ascii);
+    if (fits_modify_key_str(f, "CHECKSUM", ascii, "&", &status)) h.fail("cannot write the HDU checksum", status);
 }
 
 inline void write_empty_primary(FitsHandle const& h, Header const* user) {
@@ -716,6 +985,7 @@ inline void write_empty_primary(FitsHandle const& h, Header const* user) {
     fits_set_compression_type(h.get(), 0, &status);
     if (fits_create_img(h.get(), BYTE_IMG, 0, nullptr, &status)) h.fail("cannot create the primary HDU", status);
     if (user) skystack::detail::write_user_cards(h, *user);
+    if (fits_write_chksum(h.get(), &status)) h.fail("cannot write the HDU checksum", status);
 }
 
 inline void validate(WriteOptions const& o) {
@@ -764,11 +1034,20 @@ void atomic_write(std::filesystem::path const& path, WriteOptions const& o, Body
                                     path.string(), e.hdu(), e.status());
                 }
             }();
+            fits_clear_errmsg(); // report only what goes wrong in this write
+            errno = 0;           // throw_fits reports errno for failed writes: not a stale one
             body(h);
-            h.close();
+            errno = 0;
+            h.close(); // flushes: a full disk often shows here
         }
         if (o.sync) skystack::detail::fsync_file(tmp);
         fs::rename(tmp, path);
+    } catch (FitsError const& e) {
+        fs::remove(tmp, ec);
+        std::string const what = e.what();
+        if (what.find("'" + path.string() + "'") != std::string::npos) throw;
+        throw FitsError(skystack::detail::msg("cannot write FITS file '", path.string(), "': ", what), path.string(),
+                        e.hdu(), e.status());
     } catch (...) {
         fs::remove(tmp, ec);
         throw;
@@ -806,35 +1085,18 @@ inline Mask read_mask(FitsHandle& h, ReadOptions const& o) {
 
 template <class T, class V>
 MaskedImage<T, V> read_masked_image(FitsHandle& h, ReadOptions const& o) {
-    int ih = -1, mh = -1, vh = -1;
-    int const n = h.num_hdus();
-    if (o.hdu >= 0) {
-        ih = o.hdu;
-        mh = ih + 1 < n ? ih + 1 : -1;
-        vh = ih + 2 < n ? ih + 2 : -1;
-    } else {
-        auto const names = extnames(h);
-        for (int i = 0; i < n; ++i) {
-            auto const& nm = names[std::size_t(i)];
-            if (ih < 0 && fits::detail::iequals(nm, "IMAGE")) ih = i;
-            if (mh < 0 && fits::detail::iequals(nm, "MASK")) mh = i;
-            if (vh < 0 && fits::detail::iequals(nm, "VARIANCE")) vh = i;
-        }
-        if (ih < 0) ih = pick_hdu(h, -1, "IMAGE");
-    }
-    Image<T> img = read_image_hdu<T>(h, ih, o.bbox, o.metadata, o.max_pixels);
+    FileLayout const l = masked_layout(h, o.hdu);
+    Image<T> img = read_image_hdu<T>(h, l.image, o.bbox, o.metadata, o.max_pixels);
     auto planes = o.planes ? o.planes : MaskPlanes::shared_default();
-    Mask mask = mh >= 0 ? read_mask_hdu(h, mh, o.bbox, planes, nullptr, o.max_pixels) : Mask(img.bbox(), planes);
-    Image<V> var = vh >= 0 ? read_image_hdu<V>(h, vh, o.bbox, nullptr, o.max_pixels) : Image<V>(img.bbox());
-    if (mask.bbox() != img.bbox() || var.bbox() != img.bbox())
-        throw_fits(skystack::detail::msg("image, mask and variance HDUs ", ih, ", ", mh, ", ", vh,
-                                         " have different bboxes: ", img.bbox(), ", ", mask.bbox(), ", ", var.bbox()),
-                   h.name(), ih, 0);
+    if (l.kind == Layout::plain)
+        return MaskedImage<T, V>(std::move(img), Mask(img.bbox(), planes), Image<V>(img.bbox()));
+    Mask mask = read_mask_hdu(h, l.mask, o.bbox, planes, nullptr, o.max_pixels);
+    Image<V> var = read_image_hdu<V>(h, l.variance, o.bbox, nullptr, o.max_pixels);
     return MaskedImage<T, V>(std::move(img), std::move(mask), std::move(var));
 }
 
 inline ImageInfo image_info(FitsHandle& h, int hdu) {
-    h.move_to(pick_hdu(h, hdu, "IMAGE"));
+    h.move_to(hdu >= 0 ? hdu : masked_layout(h).image);
     return current_image_info(h);
 }
 
@@ -944,9 +1206,12 @@ template <class T>
     return detail::read_mask(h, opts);
 }
 
-/// Read a masked image: the HDUs named IMAGE, MASK and VARIANCE (or `opts.hdu` and the next two). A file with only
-/// an image (e.g. from another tool) gives a zero mask and variance. The mask is conformed as in read_mask.
-/// @throws FitsError, LengthError (see read_image); FitsError when the planes' bboxes differ.
+/// Read a masked image: the HDUs named IMAGE, MASK and VARIANCE (or `opts.hdu` and the next two); the image may
+/// be the primary HDU with MASK and VARIANCE extensions (Layout::primary_masked). A file with only an image (no HDU
+/// named IMAGE, MASK or VARIANCE, e.g. from another tool) gives a zero mask and variance. The mask is conformed as
+/// in read_mask. Only `opts.bbox` of each plane is read.
+/// @throws FitsError, LengthError (see read_image); FitsError naming the file and HDU when a file that names one of
+///         the planes is damaged (see inspect): never a plain image with the mask and variance dropped.
 template <class T, class V = VariancePixel>
 [[nodiscard]] MaskedImage<T, V> read_masked_image(std::filesystem::path const& path, ReadOptions const& opts = {}) {
     static_assert(detail::FitsPixel<T> && detail::FitsPixel<V>, "fits::read_masked_image: unsupported pixel type");
@@ -983,6 +1248,20 @@ template <class T, class V = VariancePixel>
 [[nodiscard]] inline ImageInfo image_info(std::span<std::byte const> bytes, int hdu = -1) {
     auto h = detail::FitsHandle::open_memory(bytes, detail::memory_name);
     return detail::image_info(h, hdu);
+}
+
+/// Where the planes of a masked image are (the layout read_masked_image reads), without reading pixels.
+/// @throws FitsError for a file that names an IMAGE, MASK or VARIANCE HDU but is damaged: a plane missing
+///         (truncated, unreadable header), two HDUs with one name, planes of different sizes, a floating-point mask
+///         or an integer variance, data past the end of the file.
+[[nodiscard]] inline FileLayout inspect(std::filesystem::path const& path) {
+    auto h = detail::FitsHandle::open_read(path);
+    return detail::masked_layout(h);
+}
+/// The masked-image layout of a FITS file held in memory.
+[[nodiscard]] inline FileLayout inspect(std::span<std::byte const> bytes) {
+    auto h = detail::FitsHandle::open_memory(bytes, detail::memory_name);
+    return detail::masked_layout(h);
 }
 
 /// Number of HDUs in a FITS file. @throws FitsError

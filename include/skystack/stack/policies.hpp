@@ -5,6 +5,8 @@
 
 #include <skystack/config.hpp>
 #include <skystack/simd/xsimd_compat.hpp>
+#include <skystack/stack/detail/sorting.hpp>
+#include <skystack/statistics/clip.hpp>
 
 #include <algorithm>
 #include <array>
@@ -115,135 +117,9 @@ concept BatchReject = requires(R const r, std::span<B> v, std::span<B> w, std::s
 };
 
 // --------------------------------------------------------------------------------------------------------------
-// Sorting networks (Batcher's odd-even merge sort), used by Median and SigmaClip's batch paths.
+// Order statistics of sorted batches (the sorting networks are in stack/detail/sorting.hpp).
 
 namespace detail {
-/// Comparator pairs (i < j) of Batcher's odd-even merge sort for n elements: the network for the next power
-/// of two with every comparator touching an index ≥ n dropped, which is exact when the missing elements are
-/// +inf (they would never move).
-inline std::vector<std::pair<std::uint16_t, std::uint16_t>> sorting_network(std::size_t n) {
-    std::vector<std::pair<std::uint16_t, std::uint16_t>> out;
-    std::size_t N = 1;
-    while (N < n) N <<= 1;
-    for (std::size_t p = 1; p < N; p <<= 1)
-        for (std::size_t k = p; k >= 1; k >>= 1)
-            for (std::size_t j = k % p; j + k < N; j += 2 * k)
-                for (std::size_t i = 0; i < std::min(k, N - j - k); ++i)
-                    if ((i + j) / (2 * p) == (i + j + k) / (2 * p) && i + j + k < n)
-                        out.emplace_back(std::uint16_t(i + j), std::uint16_t(i + j + k));
-    return out;
-}
-
-/// The network for n ≤ 1024 inputs, built once per size (thread-safe static per size bucket).
-inline std::span<std::pair<std::uint16_t, std::uint16_t> const> cached_sorting_network(std::size_t n) {
-    static constexpr std::size_t max_cached = 1024;
-    if (n > max_cached) return {};
-    static std::vector<std::vector<std::pair<std::uint16_t, std::uint16_t>>> const nets = [] {
-        std::vector<std::vector<std::pair<std::uint16_t, std::uint16_t>>> v;
-        v.reserve(65);
-        for (std::size_t i = 0; i <= 64; ++i) v.push_back(sorting_network(i));
-        return v;
-    }();
-    if (n <= 64) return nets[n];
-    thread_local std::vector<std::pair<std::uint16_t, std::uint16_t>> big;
-    thread_local std::size_t big_n = 0;
-    if (big_n != n) {
-        big = sorting_network(n);
-        big_n = n;
-    }
-    return big;
-}
-
-/// Number of comparators of Batcher's network for N (a power of two) elements.
-constexpr std::size_t batcher_size(std::size_t N) {
-    std::size_t c = 0;
-    for (std::size_t p = 1; p < N; p <<= 1)
-        for (std::size_t k = p; k >= 1; k >>= 1)
-            for (std::size_t j = k % p; j + k < N; j += 2 * k)
-                for (std::size_t i = 0; i < std::min(k, N - j - k); ++i)
-                    if ((i + j) / (2 * p) == (i + j + k) / (2 * p)) ++c;
-    return c;
-}
-/// Batcher's network for N (a power of two) elements, as a compile-time array of comparator pairs.
-template <std::size_t N>
-consteval auto batcher_network() {
-    std::array<std::pair<std::uint8_t, std::uint8_t>, batcher_size(N)> out{};
-    std::size_t c = 0;
-    for (std::size_t p = 1; p < N; p <<= 1)
-        for (std::size_t k = p; k >= 1; k >>= 1)
-            for (std::size_t j = k % p; j + k < N; j += 2 * k)
-                for (std::size_t i = 0; i < std::min(k, N - j - k); ++i)
-                    if ((i + j) / (2 * p) == (i + j + k) / (2 * p))
-                        out[c++] = {std::uint8_t(i + j), std::uint8_t(i + j + k)};
-    return out;
-}
-/// Comparators [Off, Off + 128) of the N-input network, unrolled (folds stay under clang's 256-expression limit).
-template <std::size_t N, std::size_t Off, class B>
-SKYSTACK_FORCEINLINE void sort_block(B* r) noexcept {
-    static constexpr auto net = batcher_network<N>();
-    constexpr std::size_t count = std::min<std::size_t>(128, net.size() - Off);
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((void)([&] {
-             constexpr auto c = net[Off + I];
-             B const a = r[c.first], b = r[c.second];
-             r[c.first] = xsimd::min(a, b);
-             r[c.second] = xsimd::max(a, b);
-         }()),
-         ...);
-    }
-    (std::make_index_sequence<count>{});
-}
-/// Sort N batches held in a local array, fully unrolled so that they can live in registers.
-template <std::size_t N, class B>
-SKYSTACK_FORCEINLINE void sort_fixed(B* r) noexcept {
-    constexpr std::size_t size = batcher_size(N);
-    [&]<std::size_t... K>(std::index_sequence<K...>) { (sort_block<N, K * 128>(r), ...); }
-    (std::make_index_sequence<(size + 127) / 128>{});
-}
-template <std::size_t N, class B>
-void sort_padded(std::span<B const> src, std::span<B> v) noexcept {
-    B r[N];
-    std::size_t const n = v.size();
-    for (std::size_t i = 0; i < n; ++i) r[i] = src[i];
-    for (std::size_t i = n; i < N; ++i) r[i] = B(std::numeric_limits<typename B::value_type>::infinity());
-    sort_fixed<N>(r);
-    for (std::size_t i = 0; i < n; ++i) v[i] = r[i];
-}
-
-/// Sort v[0..n) lane-wise in place (ascending; +inf last). Up to 64 inputs: the unrolled network of the next
-/// power of two, padded with +inf (the same result as the n-input network); beyond, a cached comparator list.
-template <class B>
-void sort_batches(std::span<B const> src, std::span<B> v) noexcept {
-    std::size_t const n = v.size();
-    if (n <= 4) return sort_padded<4>(src, v);
-    if (n <= 8) return sort_padded<8>(src, v);
-    if (n <= 16) return sort_padded<16>(src, v);
-    if (n <= 32) return sort_padded<32>(src, v);
-    if (n <= 64) return sort_padded<64>(src, v);
-    if (src.data() != v.data()) std::copy(src.begin(), src.end(), v.begin());
-    auto const net = cached_sorting_network(n);
-    if (net.empty()) { // > 1024 inputs: odd-even transposition sort (n rounds), also a network
-        for (std::size_t r = 0; r < n; ++r)
-            for (std::size_t i = r % 2; i + 1 < n; i += 2) {
-                B const a = v[i], b = v[i + 1];
-                v[i] = xsimd::min(a, b);
-                v[i + 1] = xsimd::max(a, b);
-            }
-        return;
-    }
-    for (auto [i, j] : net) {
-        B const a = v[i], b = v[j];
-        v[i] = xsimd::min(a, b);
-        v[j] = xsimd::max(a, b);
-    }
-}
-
-/// Sort v in place (see above).
-template <class B>
-void sort_batches(std::span<B> v) noexcept {
-    sort_batches(std::span<B const>(v.data(), v.size()), v);
-}
-
 /// (1 − w2)·v1 + w2·v2, exactly v1 where w2 = 0 (v2 may then be anything, +inf included). Both quantile picks
 /// below use it, so that they agree bit for bit.
 template <class B>
@@ -354,6 +230,42 @@ T sorted_quantile(std::span<T const> s, double f) noexcept {
 } // namespace detail
 
 // --------------------------------------------------------------------------------------------------------------
+// Overflow-safe clip moments. A clip pass sums w·d and w·d² of the deviations d = x − centre of the samples
+// inside the window |d| ≤ hw; with one sample near 1e20 (float) d² overflows, σ² becomes inf − inf = NaN and the
+// next window keeps nothing. The passes therefore sum the deviations scaled by a power of two s ≈ 1/hw (so the
+// kept |d·s| < 4): scaling by a power of two is exact, so every result is bit-identical to the unscaled sums
+// wherever those do not overflow, and finite (or a legitimately infinite variance) where they would.
+
+namespace detail {
+/// The power of two 2^(2−e) for hw = f·2^e (f ∈ [0.5, 1)), clamped to normal numbers: 1 where hw is 0 or NaN,
+/// the smallest normal for hw = +inf.
+template <class T>
+T clip_scale(T hw) noexcept {
+    if (!(hw > T(0))) return T(1);
+    constexpr int emax = std::numeric_limits<T>::max_exponent;
+    int e = emax;
+    if (hw < std::numeric_limits<T>::infinity()) (void)std::frexp(hw, &e);
+    return std::ldexp(T(1), 2 - std::clamp(e, 3 - emax, emax));
+}
+/// clip_scale per lane, from the exponent bits (biased exponent E → 2^(M − E − bias), M the all-ones exponent,
+/// clamped to [1, M − 1]).
+template <class B>
+SKYSTACK_FORCEINLINE B clip_scale_batch(B hw) noexcept {
+    using T = typename B::value_type;
+    using UI = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    using U = xsimd::batch<UI, typename B::arch_type>;
+    constexpr int mant = std::numeric_limits<T>::digits - 1;
+    constexpr UI expmask = UI(sizeof(T) == 4 ? 0xFFu : 0x7FFu) << mant;
+    U const e = simd::bit_cast_batch<UI>(hw) & U(expmask);
+    B const s = simd::bit_cast_batch<T>(U(expmask) - e);
+    B const big(std::ldexp(T(1), std::numeric_limits<T>::max_exponent - 1)); // hw subnormal: 2^(emax − 1)
+    B const r = xsimd::select(hw < B(std::numeric_limits<T>::min()), big, s);
+    B const r2 = xsimd::select(hw == B(std::numeric_limits<T>::infinity()), B(std::numeric_limits<T>::min()), r);
+    return xsimd::select(hw > B(T(0)), r2, B(T(1)));
+}
+} // namespace detail
+
+// --------------------------------------------------------------------------------------------------------------
 // Combine policies
 
 /// Unweighted mean of the accepted samples (every input weight 1): Σx/n. Variance ΣV/n² (or from the scatter).
@@ -460,7 +372,7 @@ struct NoReject {
 /// of the pixel becoming NaN.
 struct SigmaClip {
     static constexpr std::string_view name = "clip";
-    static constexpr double iqr_to_sigma = 0.741301109252802;
+    static constexpr double iqr_to_sigma = iq_to_stdev; // one constant with statistics (afw IQ_TO_STDEV)
 
     template <class T>
     std::size_t scalar(std::span<T> v, std::span<T> w, std::span<T> var, ClipParams p) const {
@@ -477,10 +389,12 @@ struct SigmaClip {
         keep.assign(n, 0);
         for (int it = 0; it < p.max_iter; ++it) {
             double sw = 0, sw2 = 0, sd = 0, sdd = 0;
+            double const sc = detail::clip_scale(hw), inv = 1.0 / sc; // moments of d·sc (see clip_scale)
             for (std::size_t i = 0; i < n; ++i) {
-                double const d = double(v[i]) - center;
-                keep[i] = std::abs(d) <= hw;
+                double const d0 = double(v[i]) - center;
+                keep[i] = std::abs(d0) <= hw;
                 if (!keep[i]) continue;
+                double const d = d0 * sc;
                 double const wi = w[i];
                 sw += wi;
                 sw2 += wi * wi;
@@ -490,8 +404,8 @@ struct SigmaClip {
             double const m = sd / sw;
             double varc = (sdd / sw - m * m) * (sw * sw / (sw * sw - sw2));
             if (!(varc >= 0)) varc = 0; // negative (rounding) or NaN (one survivor)
-            center += m;
-            hw = p.nsigma * std::sqrt(varc);
+            center += m * inv;
+            hw = p.nsigma * std::sqrt(varc) * inv;
         }
         std::size_t k = 0;
         for (std::size_t i = 0; i < n; ++i)
@@ -530,15 +444,17 @@ struct SigmaClip {
         // result is still the same for any tiling or thread count.
         auto pass = [&]<bool Last>(std::bool_constant<Last>) {
             Acc a[2];
+            B const sc = detail::clip_scale_batch(hw), inv = B(T(1)) / sc; // moments of d·sc (see clip_scale)
             auto add = [&](Acc& acc, std::size_t i) {
                 B const d = B::load_aligned(c.vals + i * c.stride + x) - center;
                 auto const k = xsimd::abs(d) <= hw; // +inf samples fail, a NaN window fails all
+                B const u = d * sc;
                 B const wi(c.weight[i]), wi2(c.weight2[i]);
-                B const wd = wi * d; // NaN/inf for +inf samples, never selected
+                B const wd = wi * u; // NaN/inf for +inf samples, never selected
                 acc.sw = xsimd::select(k, acc.sw + wi, acc.sw);
                 acc.sw2 = xsimd::select(k, acc.sw2 + wi2, acc.sw2);
                 acc.sd = xsimd::select(k, acc.sd + wd, acc.sd);
-                acc.sdd = xsimd::select(k, xsimd::fma(wd, d, acc.sdd), acc.sdd);
+                acc.sdd = xsimd::select(k, xsimd::fma(wd, u, acc.sdd), acc.sdd);
                 if constexpr (Last) {
                     B const var = B::load_aligned(c.vars + i * c.stride + x);
                     acc.sw2v = xsimd::select(k, xsimd::fma(wi2, var, acc.sw2v), acc.sw2v);
@@ -554,10 +470,11 @@ struct SigmaClip {
             B const sw = a[0].sw + a[1].sw, sw2 = a[0].sw2 + a[1].sw2;
             B const m = (a[0].sd + a[1].sd) / sw;
             B const varc = ((a[0].sdd + a[1].sdd) / sw - m * m) * (sw * sw / (sw * sw - sw2));
-            center += m;
-            hw = B(T(p.nsigma)) * xsimd::sqrt(xsimd::select(varc >= B(0), varc, B(0)));
+            center += m * inv;
+            hw = B(T(p.nsigma)) * xsimd::sqrt(xsimd::select(varc >= B(0), varc, B(0))) * inv;
             if constexpr (Last)
-                r = {center, (a[0].sw2v + a[1].sw2v) / (sw * sw), varc * sw2 / (sw * sw), a[0].kept + a[1].kept};
+                r = {center, (a[0].sw2v + a[1].sw2v) / (sw * sw), varc * sw2 / (sw * sw) * inv * inv,
+                     a[0].kept + a[1].kept};
         };
         for (int it = 0; it + 1 < p.max_iter; ++it) pass(std::false_type{});
         pass(std::true_type{});
@@ -578,11 +495,12 @@ struct SigmaClip {
         // keep flags live in s (1/0), so that the original values in v survive every iteration
         for (int it = 0; it < p.max_iter; ++it) {
             B sw(0), sw2(0), sd(0), sdd(0);
+            B const sc = detail::clip_scale_batch(hw), inv = B(T(1)) / sc; // moments of d·sc (see clip_scale)
             for (std::size_t i = 0; i < N; ++i) {
                 B const d = v[i] - center;
                 auto const k = xsimd::abs(d) <= hw; // +inf samples fail (inf <= finite), NaN hw fails all
                 B const wi = xsimd::select(k, w[i], B(0));
-                B const dk = xsimd::select(k, d, B(0));
+                B const dk = xsimd::select(k, d * sc, B(0));
                 s[i] = xsimd::select(k, B(1), B(0));
                 sw += wi;
                 sw2 += wi * wi;
@@ -592,8 +510,8 @@ struct SigmaClip {
             B const m = sd / sw;
             B varc = (sdd / sw - m * m) * (sw * sw / (sw * sw - sw2));
             varc = xsimd::select(varc >= B(0), varc, B(0)); // NaN or negative -> 0
-            center += m;
-            hw = B(T(p.nsigma)) * xsimd::sqrt(varc);
+            center += m * inv;
+            hw = B(T(p.nsigma)) * xsimd::sqrt(varc) * inv;
         }
         B kept(0);
         for (std::size_t i = 0; i < N; ++i) {

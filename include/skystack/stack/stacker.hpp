@@ -71,6 +71,7 @@ struct ThreadScratch {
     AlignedBuffer<T> vals, vars, rvalue, rvar, rnclip;
     std::vector<batch_t<T>> colv, colw, colvar, scratch;
     std::vector<T> sv, sw, svar;
+    std::vector<double> msw, msw2, mswd, mswdd, mref; ///< scatter moments of the accumulating engine, per tile pixel
     std::vector<MaskedImageView<T const>> parts, chunk_parts;
     std::vector<MaskedImage<T>> owned;
 };
@@ -140,8 +141,9 @@ inline std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n +
 /// samples' masks, planes whose rejected-weight fraction exceeds their threshold, CLIPPED where rejection removed
 /// a sample, the rejected-mask mapping, and NO_DATA (with NaN image and variance) where no sample is accepted.
 ///
-/// Two engines, chosen once per stack from the policies: policies that accumulate (Mean, WeightedMean, Sum, Min,
-/// Max without rejection, variance from the inputs) are summed frame by frame into tile buffers; the others get
+/// Two engines, chosen at compile time from the policies only: policies that accumulate (Mean, WeightedMean, Sum,
+/// Min, Max without rejection; a scatter variance from moments kept in double) are summed frame by frame into tile
+/// buffers; the others get
 /// all samples of a row of pixels at once (Median, rejection, user policies). Both are vectorised along x when
 /// the policies have a batch path. Every per-pixel sum runs in input order, so results are bit-identical for any
 /// tile size and thread count.
@@ -434,21 +436,70 @@ private:
                           out.mask().row(y).data() + x0, out.variance().row(y).data() + x0,
                           nim.empty() ? nullptr : nim.row(y).data() + x0);
         };
-        constexpr bool accumulating = kind != Accumulate::none && !rejects;
-        if (accumulating && !(kind == Accumulate::weighted_sum && error == ErrorModel::mean && plan.scatter)) {
-            if constexpr (accumulating) {
-                s.tb.resize(stride, std::size_t(tile.height()), plan.thr_bits.size());
-                s.tb.reset(kind);
-                accumulate_parts<T, kind>(s.tb, std::span<MaskedImageView<T const> const>(s.parts), tile, plan);
-                for (int y = 0; y < tile.height(); ++y) {
-                    std::size_t const o = std::size_t(y) * stride;
-                    accumulated_row<T, kind, error>(s.tb, o, tw, s.rvalue.data(), s.rvar.data());
-                    out_row(y, o, nullptr, 0, tw);
+        // the engine follows from the policies alone: accumulating policies never reach the sample engine (a
+        // scatter variance comes from moments kept in double beside the tile buffers)
+        if constexpr (kind != Accumulate::none && !rejects) {
+            s.tb.resize(stride, std::size_t(tile.height()), plan.thr_bits.size());
+            s.tb.reset(kind);
+            accumulate_parts<T, kind, weighted>(s.tb, std::span<MaskedImageView<T const> const>(s.parts), tile, plan);
+            constexpr bool scatter_capable = kind == Accumulate::weighted_sum && error == ErrorModel::mean;
+            if (scatter_capable && plan.scatter) scatter_moments(tile, s, plan);
+            for (int y = 0; y < tile.height(); ++y) {
+                std::size_t const o = std::size_t(y) * stride;
+                accumulated_row<T, kind, error>(s.tb, o, tw, s.rvalue.data(), s.rvar.data());
+                if (scatter_capable && plan.scatter) scatter_row(s, std::size_t(y) * tw, tw);
+                out_row(y, o, nullptr, 0, tw);
+            }
+        } else {
+            sample_tile(tile, s, plan, out_row);
+        }
+    }
+
+    /// Scatter variance on the accumulating engine: per pixel of the tile, Σw, Σw², Σw·d and Σw·d² of the
+    /// accepted samples (the kernel's acceptance: finite scaled value, no bad bit) in double, d = x − (the pixel's
+    /// first accepted sample), so that the one-pass variance does not cancel. Inputs in order, per pixel: the
+    /// result does not depend on the tiling.
+    template <class T>
+    static void scatter_moments(Box2I tile, detail::ThreadScratch<T>& s, detail::StackPlan<T> const& plan) {
+        auto const tw = std::size_t(tile.width());
+        std::size_t const n = tw * std::size_t(tile.height());
+        for (auto* v : {&s.msw, &s.msw2, &s.mswd, &s.mswdd, &s.mref}) v->assign(n, 0.0);
+        for (std::size_t k = 0; k < s.parts.size(); ++k) {
+            auto const& part = s.parts[k];
+            if (part.empty()) continue;
+            double const w = double(plan.weight[k]);
+            T const sc = plan.scale[k];
+            for (int y = 0; y < part.height(); ++y) {
+                auto const img = part.image().row(y);
+                auto const msk = part.mask().row(y);
+                std::size_t const o = std::size_t(part.bbox().min_y() + y - tile.min_y()) * tw +
+                                      std::size_t(part.bbox().min_x() - tile.min_x());
+                for (std::size_t x = 0; x < img.size(); ++x) {
+                    T const xs = img[x] * sc;
+                    if (!std::isfinite(xs) || (msk[x] & plan.bad) != 0) continue;
+                    std::size_t const i = o + x;
+                    if (s.msw[i] == 0.0) s.mref[i] = double(xs);
+                    double const d = double(xs) - s.mref[i];
+                    s.msw[i] += w;
+                    s.msw2[i] += w * w;
+                    s.mswd[i] += w * d;
+                    s.mswdd[i] += w * d * d;
                 }
             }
-            return;
         }
-        sample_tile(tile, s, plan, out_row);
+    }
+    /// The scatter variance s²·Σw²/(Σw)² of `width` pixels from moment index `i0` into s.rvar (s² debiased and
+    /// weighted as afw; NaN for one sample).
+    template <class T>
+    static void scatter_row(detail::ThreadScratch<T>& s, std::size_t i0, std::size_t width) {
+        for (std::size_t x = 0; x < width; ++x) {
+            std::size_t const i = i0 + x;
+            double const sw = s.msw[i], sw2 = s.msw2[i], m = s.mswd[i] / sw;
+            double const dof = sw * sw - sw2; // 0 for a single sample: no scatter, NaN
+            double const s2 = dof > 0 ? std::max((s.mswdd[i] / sw - m * m) * (sw * sw / dof), 0.0)
+                                      : std::numeric_limits<double>::quiet_NaN();
+            s.rvar.data()[x] = T(s2 * sw2 / (sw * sw));
+        }
     }
 
     template <class T, class OutRow>

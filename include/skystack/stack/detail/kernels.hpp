@@ -374,11 +374,19 @@ void accumulate_group_as(TileBuffers<T>& tb, MaskedImageView<T const> const* par
 
 /// accumulate_group_as for the plan's weights and scales. Unit weights skip Σw only where the whole tile is
 /// accumulated so (`tb.sw_is_cnt`); an OnlineStacker, whose later inputs are unknown, always keeps Σw.
-/// `next`, `n_next`: the parts added after these (only prefetched), if any.
-template <class T, Accumulate Kind, std::size_t G>
+/// `next`, `n_next`: the parts added after these (only prefetched), if any. Weighted = false: the caller
+/// guarantees unit weights with `tb.sw_is_cnt` (an unweighted policy on Stacker), so only those kernels are built.
+template <class T, Accumulate Kind, std::size_t G, bool Weighted = true>
 void accumulate_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts, std::size_t const* ks, std::size_t ox,
                       std::size_t oy, StackPlan<T> const& plan, MaskedImageView<T const> const* next = nullptr,
                       std::size_t n_next = 0) {
+    if constexpr (!Weighted) {
+        if (plan.unit_scales)
+            accumulate_group_as<T, Kind, G, true, true>(tb, parts, ks, ox, oy, plan, next, n_next);
+        else
+            accumulate_group_as<T, Kind, G, true, false>(tb, parts, ks, ox, oy, plan, next, n_next);
+        return;
+    }
     bool const unit_w = tb.sw_is_cnt;
     if (unit_w && plan.unit_scales)
         accumulate_group_as<T, Kind, G, true, true>(tb, parts, ks, ox, oy, plan, next, n_next);
@@ -391,11 +399,12 @@ void accumulate_group(TileBuffers<T>& tb, MaskedImageView<T const> const* parts,
 }
 
 /// Add the parts of inputs `ks` (clipped to the tile; empty views are skipped) in order, grouping runs of
-/// inputs with the same part bbox four or two at a time.
-template <class T, Accumulate Kind>
+/// inputs with the same part bbox four or two at a time. Weighted = false: every weight is 1 (unweighted policy).
+template <class T, Accumulate Kind, bool Weighted = true>
 void accumulate_parts(TileBuffers<T>& tb, std::span<MaskedImageView<T const> const> parts, Box2I tile,
                       StackPlan<T> const& plan) {
     tb.sw_is_cnt = plan.unit_weights; // the tile is accumulated from scratch (reset) by these inputs only
+    if constexpr (!Weighted) SKYSTACK_ASSERT(plan.unit_weights, "accumulate_parts: unweighted stack with weights");
     std::vector<std::size_t> ks;
     ks.reserve(parts.size());
     for (std::size_t k = 0; k < parts.size(); ++k)
@@ -419,11 +428,11 @@ void accumulate_parts(TileBuffers<T>& tb, std::span<MaskedImageView<T const> con
         auto const ox = std::size_t(b.min_x() - tile.min_x());
         auto const oy = std::size_t(b.min_y() - tile.min_y());
         if (g == 4)
-            accumulate_group<T, Kind, 4>(tb, grp, &ks[i], ox, oy, plan, next, gn);
+            accumulate_group<T, Kind, 4, Weighted>(tb, grp, &ks[i], ox, oy, plan, next, gn);
         else if (g == 2)
-            accumulate_group<T, Kind, 2>(tb, grp, &ks[i], ox, oy, plan, next, gn);
+            accumulate_group<T, Kind, 2, Weighted>(tb, grp, &ks[i], ox, oy, plan, next, gn);
         else
-            accumulate_group<T, Kind, 1>(tb, grp, &ks[i], ox, oy, plan, next, gn);
+            accumulate_group<T, Kind, 1, Weighted>(tb, grp, &ks[i], ox, oy, plan, next, gn);
         i += g;
         g = gn;
         for (std::size_t q = 0; q < gn; ++q) grp[q] = grp[4 + q];
@@ -642,6 +651,8 @@ void finish_row(TileBuffers<T> const& tb, std::size_t o, StackPlan<T> const& pla
             mask = mask | (U(UI(plan.clipped)) & as_uint<T>(simd::bool_bits(B::load_unaligned(nclip + x) > B(0))));
         auto const none = n == B(T(0));
         mask = xsimd::select(as_uint<T>(simd::bool_bits(none)) != U(UI(0)), U(UI(plan.nodata)), mask);
+        // a NaN value (any policy's, user policies included) always carries NO_DATA (issue 16)
+        mask = mask | (U(UI(plan.nodata)) & as_uint<T>(simd::bool_bits(xsimd::isnan(B::load_unaligned(value + x)))));
         if (!plan.map.empty()) {
             U const some_rejected = as_uint<T>(simd::bool_bits(n < nact));
             for (auto [from, to] : plan.map)
