@@ -6,8 +6,10 @@
 
 #if defined(SKYSTACK_COADD_EXE)
 
+#include <skystack/cells/cell_coadd.hpp>
 #include <skystack/dcr/dcr_model.hpp>
 #if SKYSTACK_HAS_CFITSIO
+#include <skystack/io/cell_fits.hpp>
 #include <skystack/io/fits.hpp>
 #endif
 #include <skystack/stack/stacker.hpp>
@@ -299,6 +301,54 @@ TEST_CASE("skystack-coadd statistics by name agree with the Stacker (mean, weigh
         for (int y = 0; y < got.height(); ++y)
             for (int x = 0; x < got.width(); ++x) mis += !same(got.image()(x, y), want.coadd.image()(x, y));
         CHECK(mis == 0);
+    }
+}
+
+TEST_CASE("skystack-coadd --cells writes the cell coadd that build_cell_coadd gives") {
+    auto const dir = fresh_dir("cells");
+    auto const ds = synthetic::make_dataset(small_stack(5));
+    auto const list = write_inputs(ds, dir);
+    std::vector<MaskedImage<float>> in;
+    for (std::size_t k = 0; k < ds.exposures.size(); ++k)
+        in.push_back(fits::read_masked_image<float>(dir / ("warp_" + std::to_string(k) + ".fits")));
+    auto const out = dir / "out";
+    auto const r = run_tool("-l '" + list.string() + "' -o '" + out.string() +
+                                "' --statistic meanclip --zp-keyword none --preview none --cells 40:8 -q",
+                            dir);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    auto const got = fits::read_cell_coadd<float>(out / "coadd_cells.fits");
+    auto const coadd = fits::read_masked_image<float>(out / "coadd.fits");
+    auto const grid = CellGrid::covering(coadd.bbox().eroded_by(8), {40, 40}, 8);
+    CHECK(got.grid() == grid);
+    CellConfig cc;
+    cc.stack.weights = ivar_weights(in, coadd.bbox(), cc.stack.bad_mask_planes, {});
+    auto const want = build_cell_coadd<ClippedMean>(in, grid, cc);
+    std::size_t used = 0;
+    for (auto i : grid.indices()) {
+        auto const& a = got.cell(i);
+        auto const& b = want.cell(i);
+        REQUIRE(a.inputs.size() == b.inputs.size());
+        for (std::size_t j = 0; j < a.inputs.size(); ++j) {
+            CHECK(a.inputs[j].index == b.inputs[j].index);
+            CHECK(a.inputs[j].weight == doctest::Approx(b.inputs[j].weight).epsilon(1e-12));
+        }
+        if (a.empty()) continue;
+        ++used;
+        long mis = 0;
+        for (int y = 0; y < a.outer.height(); ++y)
+            for (int x = 0; x < a.outer.width(); ++x)
+                mis +=
+                    !same(a.coadd.image()(x, y), b.coadd.image()(x, y)) || a.coadd.mask()(x, y) != b.coadd.mask()(x, y);
+        CHECK(mis == 0);
+    }
+    CHECK(used > 0);
+    // bad values are usage errors before anything runs
+    for (auto const* bad : {"0", "40:-1", "x", "40:y"}) {
+        CAPTURE(bad);
+        auto const e = run_tool("-l '" + list.string() + "' -o '" + (dir / "bad").string() + "' --cells " + bad, dir);
+        CHECK(e.code == 2);
+        CHECK(!fs::exists(dir / "bad" / "coadd.fits"));
     }
 }
 

@@ -8,12 +8,14 @@
 #include "report.hpp"
 #include "staging.hpp"
 
+#include <skystack/cells/cell_coadd.hpp>
 #include <skystack/dcr/dcr_model.hpp>
 #include <skystack/stack/stack.hpp>
 #include <skystack/stack/varclip.hpp>
 #include <skystack/statistics/statistics.hpp>
 #include <skystack/synthetic.hpp>
 #if SKYSTACK_HAS_CFITSIO
+#include <skystack/io/cell_fits.hpp>
 #include <skystack/io/fits.hpp>
 #endif
 
@@ -195,6 +197,33 @@ StackResult<T> stack_by_name(Statistic s, std::vector<MaskedImageView<T const>> 
         return skystack::Statistic::meanclip;
     }();
     return skystack::stack<T>(lib, in, bbox, cfg);
+}
+
+/// --cells: the cell coadd with the run's statistic (CellGrid on the output bbox eroded by the border).
+template <class T>
+CellCoadd<T> cells_by_name(Statistic s, std::vector<MaskedImageView<T const>> const& in, CellGrid const& grid,
+                           CellConfig const& cfg) {
+    switch (s) {
+    case Statistic::mean:
+        return build_cell_coadd<Mean>(in, grid, cfg);
+    case Statistic::weighted_mean:
+        return build_cell_coadd<WeightedMean>(in, grid, cfg);
+    case Statistic::median:
+        return build_cell_coadd<Median>(in, grid, cfg);
+    case Statistic::sum:
+        return build_cell_coadd<Sum>(in, grid, cfg);
+    case Statistic::min:
+        return build_cell_coadd<Min>(in, grid, cfg);
+    case Statistic::max:
+        return build_cell_coadd<Max>(in, grid, cfg);
+    case Statistic::varclip:
+        return build_cell_coadd<WeightedMean, VarClip>(in, grid, cfg);
+    case Statistic::meanclip:
+        return build_cell_coadd<ClippedMean>(in, grid, cfg);
+    case Statistic::dcr:
+        break;
+    }
+    throw ToolError(exit_usage, "--cells does not work with --statistic dcr");
 }
 
 /// The loaded stack: inputs in the stack's pixel type plus what the report needs to know about them.
@@ -495,8 +524,35 @@ int run_typed(Options const& o, OutputStage& stage, Loaded<T>& L, synthetic::Dat
         } catch (std::exception const& e) {
             throw ToolError(exit_output, std::string("cannot write the coadd FITS in ") + o.output + ": " + e.what());
         }
+        if (o.cell_size > 0) {
+            Box2I const gb = bbox.eroded_by(o.cell_border);
+            if (gb.empty())
+                throw ToolError(exit_usage, "--cells: the border " + std::to_string(o.cell_border) +
+                                                " leaves nothing of the output bbox " + describe_box(bbox));
+            CellConfig cc;
+            cc.stack = cfg;
+            cc.stack.progress = {};
+            cc.stack.stop = {};
+            cc.stack.nimage = false;
+            cc.threads = o.threads;
+            cc.stop = stop.get_token();
+            auto const grid = CellGrid::covering(gb, {o.cell_size, o.cell_size}, o.cell_border);
+            auto const cells = cells_by_name<T>(o.statistic, L.views, grid, cc);
+            std::size_t missing = 0;
+            for (auto const& c : cells.cells()) missing += c.empty() ? 1 : 0;
+            rep.extra["cells"] = {
+                {"size", o.cell_size}, {"border", o.cell_border}, {"cells", grid.size()}, {"missing", missing}};
+            try {
+                fits::write_cell_coadd(stage.staged("coadd_cells.fits"), cells, w);
+            } catch (std::exception const& e) {
+                throw ToolError(exit_output,
+                                std::string("cannot write the cell coadd in ") + o.output + ": " + e.what());
+            }
+            rep.files["cells"] = stage.final_path("coadd_cells.fits");
+        }
     }
 #else
+    if (o.cell_size > 0) throw ToolError(exit_usage, "--cells writes FITS: this build has no cfitsio");
     if (!o.quiet) std::cerr << "skystack-coadd: note: built without cfitsio, no FITS output\n";
 #endif
     if (o.preview) {

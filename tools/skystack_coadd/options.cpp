@@ -191,6 +191,11 @@ std::optional<Options> parse_options(int argc, char** argv) {
         ->check(CLI::IsMember({"none", "gzip", "rice"}, CLI::ignore_case))
         ->default_str("none");
     app.add_flag("--nimage", o.nimage, "Also write coadd_nimage.fits: number of inputs used per pixel");
+    std::string cells;
+    app.add_option("--cells", cells,
+                   "Also write coadd_cells.fits, a cell coadd (docs/cells.md): square cells of SIZE pixels with a "
+                   "BORDER (default 0) on the output bbox eroded by the border; each cell is stacked from the inputs "
+                   "that cover its outer box, with the same statistic and weights");
     std::string preview = "asinh";
     app.add_option("--preview", preview, "PNG stretch: asinh, zscale, linear, or none for no PNG")
         ->check(CLI::IsMember({"asinh", "zscale", "linear", "none"}, CLI::ignore_case))
@@ -233,6 +238,27 @@ std::optional<Options> parse_options(int argc, char** argv) {
         if (bbox[2] < bbox[0] || bbox[3] < bbox[1])
             throw ToolError(exit_usage, "--bbox: MAXX/MAXY must not be below MINX/MINY");
         o.bbox = Box2I::from_min_max({bbox[0], bbox[1]}, {bbox[2], bbox[3]});
+    }
+    if (!cells.empty()) {
+        auto const colon = cells.find(':');
+        auto number = [&](std::string const& t, char const* what) {
+            std::size_t used = 0;
+            int v = -1;
+            try {
+                v = std::stoi(t, &used);
+            } catch (std::exception const&) {
+                used = 0;
+            }
+            if (used != t.size() || t.empty())
+                throw ToolError(exit_usage, "--cells: " + std::string(what) + " '" + t + "' is not an integer");
+            return v;
+        };
+        o.cell_size = number(cells.substr(0, colon), "SIZE");
+        o.cell_border = colon == std::string::npos ? 0 : number(cells.substr(colon + 1), "BORDER");
+        if (o.cell_size <= 0)
+            throw ToolError(exit_usage, "--cells: SIZE must be > 0, got " + std::to_string(o.cell_size));
+        if (o.cell_border < 0)
+            throw ToolError(exit_usage, "--cells: BORDER must be >= 0, got " + std::to_string(o.cell_border));
     }
     o.bad_planes_given = app.count("--bad-mask-planes") > 0;
     if (o.bad_planes_given) o.bad_mask_planes = split_planes(bad_planes);

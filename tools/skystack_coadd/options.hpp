@@ -68,6 +68,8 @@ struct Options {
     bool output_given = false;
     std::string compress = "none";                   ///< FITS tile compression of the coadd
     bool nimage = false;                             ///< also write the nImage (inputs per pixel) image
+    int cell_size = 0;                               ///< --cells SIZE[:BORDER]: also write a cell coadd (0: none)
+    int cell_border = 0;                             ///< its cell border
     std::optional<Stretch> preview = Stretch::asinh; ///< nullopt: no PNG
     std::string overlay = "default";                 ///< mask planes drawn on the preview
     int compare_input = -1;                          ///< input shown beside the coadd in the preview (-1: none)

@@ -33,7 +33,8 @@ int remove_dead_staging(fs::path const& dir) {
 }
 
 bool is_tool_output(std::string const& name) {
-    for (char const* f : {"coadd.fits", "coadd_nimage.fits", "coadd.png", "report.json", "report.txt"})
+    for (char const* f :
+         {"coadd.fits", "coadd_nimage.fits", "coadd_cells.fits", "coadd.png", "report.json", "report.txt"})
         if (name == f) return true;
     constexpr std::string_view dcr = "coadd_dcr_";
     if (name.starts_with(dcr) && name.ends_with(".fits")) {
