@@ -93,7 +93,9 @@ def test_offset_inputs_cover_the_union():
 
 
 def test_progress_callback_and_gil_release():
-    triples = make_inputs(n=8, shape=(512, 512))
+    # large enough (tenths of a second) that the spinning thread is scheduled while C++ stacks, even on a busy
+    # machine: between the first and the last progress call it can only run if the GIL was released
+    triples = make_inputs(n=16, shape=(1024, 1024))
     seen = []
     counter = [0]
     running = [True]
