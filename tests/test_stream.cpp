@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Streaming files→coadd (skystack/stack/stream.hpp): the banded result equals the in-memory Stacker on the fully
+// Streaming files→coadd (skystack/io/stream.hpp): the banded result equals the in-memory Stacker on the fully
 // loaded inputs bit for bit (image, mask, variance, nImage, weights) for every statistic, band height and thread
 // count; the handle pool keeps at most its capacity of files open.
+#include <doctest/doctest.h>
+
+#if SKYSTACK_HAS_CFITSIO
 #include <skystack/io/fits.hpp>
 #include <skystack/io/fits_stream.hpp>
-#include <skystack/stack/stream.hpp>
-
-#include <doctest/doctest.h>
+#include <skystack/io/stream.hpp>
 
 #include <dirent.h>
 
@@ -201,3 +202,5 @@ TEST_CASE("stream_stack refuses a band that misses an input when NO_DATA is not 
     so.band_rows = 100; // one band covers every input: fine, and equal to the in-memory stack
     check_identical(Stacker<Mean>(cfg), paths, so);
 }
+
+#endif // SKYSTACK_HAS_CFITSIO
